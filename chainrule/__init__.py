@@ -1,0 +1,126 @@
+"""chainrule: a readable reverse-mode autograd engine on NumPy with the PyTorch API.
+
+    import chainrule as torch
+
+The namespace mirrors `torch`: tensor factories, dtypes, math functions, grad modes,
+manual_seed, autograd, linalg, nn, optim, utils.data, save/load.
+"""
+
+__version__ = "0.1.0"
+
+from chainrule import autograd, dtypes, linalg
+from chainrule.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from chainrule.creation import (
+    arange,
+    as_tensor,
+    asarray,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from chainrule.dtypes import (
+    bool,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from chainrule.functions import *  # noqa: F403 - the torch.* math functions
+from chainrule.functions import (
+    broadcast_shapes,
+    broadcast_tensors,
+    cat,
+    cdist,
+    column_stack,
+    concat,
+    concatenate,
+    dstack,
+    hstack,
+    is_tensor,
+    meshgrid,
+    stack,
+    vstack,
+    where,
+)
+from chainrule.linalg import legacy_svd as svd
+from chainrule.ops.linalg import vdot
+from chainrule.random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from chainrule.tensor import Size, Tensor, device
+
+FloatTensor = DoubleTensor = LongTensor = Tensor
+
+
+def is_floating_point(t) -> bool:
+    return t.is_floating_point()
+
+
+def numel(t) -> int:
+    return t.numel()
+
+
+def result_type(a, b) -> dtype:
+    from chainrule.dtypes import from_numpy_dtype, result_type as _rt
+
+    return from_numpy_dtype(_rt(a, b))
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    import numpy as _np
+
+    from chainrule.dtypes import from_numpy_dtype
+
+    return from_numpy_dtype(_np.promote_types(a.np, b.np))
+
+
+def einsum(equation, *operands):
+    from chainrule.ops.einsum import einsum as _einsum
+
+    return _einsum(equation, *operands)

@@ -1,0 +1,278 @@
+"""The backward engine: reverse-mode accumulation over the graph, without recursion.
+
+1. Walk the graph from the roots with an explicit stack and count, for every Node, how many
+   edges point at it (its dependencies): a node may run only when all the gradients flowing
+   into it have arrived.
+2. Process ready nodes: sum the gradients that arrived for each output (fan-out), run the
+   Function's backward, check every returned gradient against its input's shape, and send it
+   along the edge - to the next Node's buffer, or into a leaf's `.grad`.
+
+Everything mutable (counts, buffers) lives in this call, not in the nodes (DESIGN decision 1),
+so two backward passes never see each other's state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.autograd import grad_mode
+from chainrule.autograd.function import Node
+
+_state = grad_mode._state
+
+
+def _hooked(hooks, grad):
+    for hook in hooks:
+        new = hook(grad)
+        if new is not None:
+            grad = new
+    return grad
+
+
+def _check_grad(node: Node, i: int, grad, edge):
+    """A returned gradient must match its input in shape; dtype is cast as PyTorch does."""
+    from chainrule.tensor import Tensor
+
+    if not isinstance(grad, Tensor):
+        raise TypeError(
+            f"function {node.name()} returned a gradient of type {type(grad).__name__} at "
+            f"index {i}; expected a Tensor or None"
+        )
+    target, nr = edge
+    if isinstance(target, Node):
+        shape, dtype = target._out_meta[nr]
+    else:
+        shape, dtype = target.array.shape, target.array.dtype
+    if grad.array.shape != shape:
+        raise RuntimeError(
+            f"function {node.name()} returned an invalid gradient at index {i} - got "
+            f"{list(grad.array.shape)} but expected shape {list(shape)}. A backward must return "
+            f"one gradient per input with the input's shape (reduce broadcast axes with sum_to)."
+        )
+    if grad.array.dtype != dtype:
+        grad = grad.to(dtype)
+    return grad
+
+
+def _accumulate(leaf, grad, create_graph: bool) -> None:
+    """Add `grad` into `leaf.grad`, running the leaf's hooks first."""
+    from chainrule.tensor import Tensor
+
+    if leaf._hooks:
+        grad = _hooked(leaf._hooks, grad)
+    if leaf.grad is None:
+        if create_graph:
+            leaf.grad = grad
+        else:
+            # A fresh array: the same gradient array may reach several leaves (e.g. from add).
+            leaf.grad = Tensor._make(np.array(grad.array, copy=True), None, 0, False)
+    elif create_graph or leaf.grad.requires_grad:
+        leaf.grad = leaf.grad + grad
+    else:
+        leaf.grad.array += grad.array
+    if leaf._post_acc_hooks:
+        for hook in leaf._post_acc_hooks:
+            hook(leaf)
+
+
+def _zeros_for(meta):
+    from chainrule.tensor import Tensor
+
+    shape, dtype = meta
+    return Tensor._make(np.zeros(shape, dtype), None, 0, False)
+
+
+def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=None,
+                 allow_unused: bool = True, accumulate: bool = True):
+    """Backpropagate `grads` from `roots` (Tensors).
+
+    accumulate=True: add into `.grad` of leaves (or only of `inputs`, if given) - backward().
+    accumulate=False: return the gradients of `inputs` instead - autograd.grad().
+    """
+    from chainrule.tensor import Tensor
+
+    # Targets: leaves (keyed by id) and interior tensors (keyed by their node's output).
+    capture_leaf = {}
+    capture_node = {}
+    if inputs is not None:
+        for k, t in enumerate(inputs):
+            if t.grad_fn is None:
+                capture_leaf[id(t)] = k
+            else:
+                capture_node[(t.grad_fn, t._output_nr)] = k
+    results = [None] * (len(inputs) if inputs is not None else 0)
+
+    # Pass 1: dependency counts over the Nodes reachable from the roots.
+    deps: dict[Node, int] = {}
+    stack = []
+    for r in roots:
+        fn = r.grad_fn
+        if fn is not None and fn not in deps:
+            deps[fn] = 0
+            stack.append(fn)
+    order = []
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for edge in node._edges:
+            if edge is not None:
+                nxt = edge[0]
+                if isinstance(nxt, Node):
+                    if nxt in deps:
+                        deps[nxt] += 1
+                    else:
+                        deps[nxt] = 1
+                        stack.append(nxt)
+
+    # With `inputs`, run only nodes that lead to one of them (PyTorch does the same).
+    needed = None
+    if inputs is not None:
+        needed = set()
+        target_nodes = {key[0] for key in capture_node}
+        leaf_ids = set(capture_leaf)
+        for node in reversed(order):  # `order` lists parents before children: go bottom-up
+            for edge in node._edges:
+                if edge is None:
+                    continue
+                nxt = edge[0]
+                if (nxt in needed) if isinstance(nxt, Node) else (id(nxt) in leaf_ids):
+                    needed.add(node)
+                    break
+            if node in target_nodes:
+                needed.add(node)
+
+    # Seed the buffers with the root gradients.
+    buffers: dict[Node, list] = {}
+    for r, g in zip(roots, grads):
+        fn = r.grad_fn
+        if fn is None:  # a leaf root: its gradient is the seed itself
+            if inputs is None or id(r) in capture_leaf:
+                if accumulate:
+                    _accumulate(r, g, create_graph)
+                else:
+                    k = capture_leaf[id(r)]
+                    results[k] = g if results[k] is None else results[k] + g
+            continue
+        buf = buffers.setdefault(fn, [None] * len(fn._out_meta))
+        nr = r._output_nr
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    ready = [n for n in deps if deps[n] == 0]
+    prev_mode = _state.enabled
+    _state.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            buf = buffers.pop(node, None)
+            if buf is None:
+                buf = [None] * len(node._out_meta)
+            # hooks and retain_grad of the interior tensors this node produced
+            if node._hooks or node._retained:
+                for nr in range(len(buf)):
+                    if buf[nr] is None:
+                        continue
+                    if node._hooks and nr in node._hooks:
+                        buf[nr] = _hooked(node._hooks[nr], buf[nr])
+                    if node._retained and nr in node._retained:
+                        t = node._retained[nr]()
+                        if t is not None:
+                            g = buf[nr]
+                            if t.grad is None:
+                                t.grad = g if create_graph else g.detach().clone()
+                            elif create_graph:
+                                t.grad = t.grad + g
+                            else:
+                                t.grad.array += g.array
+            if capture_node:
+                for nr in range(len(buf)):
+                    k = capture_node.get((node, nr))
+                    if k is not None and buf[nr] is not None:
+                        results[k] = buf[nr]
+            run = needed is None or node in needed
+            if run and any(g is not None for g in buf):
+                if anomaly_backward is not None:
+                    in_grads = anomaly_backward(node, buf)
+                else:
+                    in_grads = _call_backward(node, buf)
+            else:
+                in_grads = ()
+            if not retain_graph:
+                node._saved = None
+                node._freed = True
+            for i, edge in enumerate(node._edges):
+                if edge is None:
+                    continue
+                g = in_grads[i] if i < len(in_grads) else None
+                nxt = edge[0]
+                if isinstance(nxt, Node):
+                    if g is not None:
+                        g = _check_grad(node, i, g, edge)
+                        nbuf = buffers.get(nxt)
+                        if nbuf is None:
+                            nbuf = buffers[nxt] = [None] * len(nxt._out_meta)
+                        nr = edge[1]
+                        nbuf[nr] = g if nbuf[nr] is None else nbuf[nr] + g
+                    deps[nxt] -= 1
+                    if deps[nxt] == 0:
+                        ready.append(nxt)
+                elif g is not None:
+                    g = _check_grad(node, i, g, edge)
+                    if inputs is None:
+                        _accumulate(nxt, g, create_graph)
+                    else:
+                        k = capture_leaf.get(id(nxt))
+                        if k is None:
+                            continue
+                        if accumulate:
+                            _accumulate(nxt, g, create_graph)
+                        else:
+                            results[k] = g if results[k] is None else results[k] + g
+    finally:
+        _state.enabled = prev_mode
+
+    if accumulate and capture_node:  # backward(inputs=[non-leaf]) fills their .grad too
+        for k in capture_node.values():
+            if results[k] is not None:
+                _accumulate(inputs[k], results[k], create_graph)
+    if not accumulate and not allow_unused:
+        for k, r in enumerate(results):
+            if r is None:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (input {k}, shape "
+                    f"{list(inputs[k].shape)}) appears to not have been used in the graph. "
+                    f"Set allow_unused=True if this is the desired behavior."
+                )
+    if not accumulate and not create_graph:
+        results = [None if r is None else r.detach() for r in results]
+    return results
+
+
+def _call_backward(node: Node, buf: list):
+    from chainrule.tensor import Tensor
+
+    grads = [g if g is not None else _zeros_for(node._out_meta[i]) for i, g in enumerate(buf)]
+    result = node._fn.backward(node, *grads)
+    if not isinstance(result, tuple):
+        result = (result,)
+    n = len(node._edges)
+    if len(result) < n or any(r is not None for r in result[n:]):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {n}, got {len(result)})"
+        )
+    for r in result:
+        if r is not None and not isinstance(r, Tensor):
+            raise TypeError(
+                f"function {node.name()} returned a {type(r).__name__} as a gradient; "
+                f"backward must return Tensors (or None)"
+            )
+    if node._post_hooks:
+        for hook in node._post_hooks:
+            new = hook(result, tuple(grads))
+            if new is not None:
+                result = tuple(new)
+    return result
+
+
+# set by chainrule.autograd.anomaly while detect_anomaly is on
+anomaly_backward = None

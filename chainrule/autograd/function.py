@@ -1,0 +1,310 @@
+"""Function: one differentiable op. Node: the record of one call of it (its ctx and grad_fn).
+
+A Function has two static methods:
+
+    forward(ctx, *args, **kwargs)  -> output(s)       runs the op
+    backward(ctx, *grads)          -> one grad per forward argument (None where there is none)
+
+`backward` works on Tensors with chainrule's own ops, so it is itself differentiable: a
+backward run under `create_graph=True` records a graph of its own, which gives second and
+higher derivatives with no second set of rules.
+
+Users subclass `Function` as in PyTorch: `forward` receives the Tensors (with grad disabled)
+and returns Tensors. The built-in ops subclass `Op`, whose `forward` receives and returns
+NumPy arrays - the kernel - because wrapping every intermediate in a Tensor would cost time
+and say nothing. Both share `apply`, the ctx and the engine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.autograd import grad_mode
+
+_state = grad_mode._state
+
+# kinds of saved values, resolved once when `apply` returns
+_INPUT, _OUTPUT, _CONST = 0, 1, 2
+
+
+class Node:
+    """The ctx handed to forward/backward and the `grad_fn` of the outputs, in one object.
+
+    Set while the graph is built and then only read during backward (decision 1): the edges to
+    the inputs' nodes (or to leaf Tensors), what forward saved, the outputs' shapes and dtypes.
+    Users may set attributes on it (`ctx.alpha = alpha`) as on PyTorch's ctx.
+    """
+
+    def __init__(self, fn):
+        self._fn = fn
+        self._edges = ()
+        self.needs_input_grad = ()
+        self._to_save = None
+        self._saved = None
+        self._freed = False
+        self._out_meta = ()
+        self._non_diff = None
+        self._hooks = None  # {output_nr: [hook]} for hooks on non-leaf tensors
+        self._retained = None  # {output_nr: weakref to the tensor} for retain_grad()
+        self._post_hooks = None
+        self._site = None  # where the op was called (anomaly mode)
+
+    # ---- what forward may call ----
+    def save_for_backward(self, *values) -> None:
+        """Keep inputs, outputs or intermediate arrays for backward (checked for in-place edits)."""
+        self._to_save = values
+
+    def mark_non_differentiable(self, *outputs) -> None:
+        """Outputs (e.g. argmax indices) that never require grad."""
+        self._non_diff = outputs
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self._materialize = value
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The saved values as Tensors; raises if the graph was freed or a value was modified."""
+        saved = self._saved
+        if saved is None:
+            if self._freed:
+                raise RuntimeError(
+                    f"Trying to backward through the graph a second time (or to access the saved "
+                    f"tensors of {self.name()} after they were freed). Saved intermediate values "
+                    f"of the graph are freed when you call .backward() or autograd.grad(). "
+                    f"Specify retain_graph=True if you need to backward through the graph a "
+                    f"second time or if you need to access saved tensors after calling backward."
+                )
+            return ()
+        from chainrule.tensor import Tensor
+
+        out = []
+        for kind, value, version in saved:
+            if kind == _INPUT:
+                if value._version[0] != version:
+                    raise RuntimeError(
+                        f"one of the variables needed for gradient computation has been modified "
+                        f"by an inplace operation: [{self.name()}] saved a tensor of shape "
+                        f"{list(value.shape)} at version {version}, but it is now at version "
+                        f"{value._version[0]}. Use an out-of-place op (x = x + y instead of "
+                        f"x += y), or clone() the tensor before modifying it."
+                    )
+                out.append(value)
+            elif kind == _OUTPUT:
+                array, nr, cell = value
+                if cell[0] != version:
+                    raise RuntimeError(
+                        f"one of the variables needed for gradient computation has been modified "
+                        f"by an inplace operation: the output {nr} of {self.name()} is at version "
+                        f"{cell[0]}; expected version {version}. Clone the output before "
+                        f"modifying it in place."
+                    )
+                out.append(Tensor._make(array, self, nr, True))
+            elif isinstance(value, np.ndarray):
+                out.append(Tensor._make(value, None, 0, False))
+            else:
+                out.append(value)
+        return tuple(out)
+
+    # ---- PyTorch's grad_fn API ----
+    def name(self) -> str:
+        return self._fn.__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """((node or AccumulateGrad or None, output_nr), ...) for each forward argument."""
+        result = []
+        for edge in self._edges:
+            if edge is None:
+                result.append((None, 0))
+            elif isinstance(edge[0], Node):
+                result.append(edge)
+            else:
+                result.append((AccumulateGrad(edge[0]), 0))
+        return tuple(result)
+
+    @property
+    def metadata(self) -> dict:
+        if not hasattr(self, "_metadata"):
+            self._metadata = {}
+        return self._metadata
+
+    def register_hook(self, hook) -> None:
+        """hook(grad_inputs, grad_outputs) after this node's backward (may return new grads)."""
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(hook)
+
+
+class AccumulateGrad:
+    """The graph's end at a leaf: what `next_functions` shows for a leaf Tensor."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad object>"
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+
+class Function:
+    """Base class of differentiable ops; subclass it and call `YourOp.apply(...)`.
+
+    `forward(ctx, *args)` gets the arguments as given, Tensors included (grad disabled inside),
+    and returns a Tensor or a tuple of Tensors. `backward(ctx, *grads)` gets one gradient per
+    output and returns one per forward argument (None for non-Tensors or inputs with no grad).
+    """
+
+    array_forward = False  # Op (the built-ins) sets True: forward runs on ndarrays
+    is_view = False  # output shares memory and version counter with input 0
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("subclasses of Function must implement forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("subclasses of Function must implement backward(ctx, ...)")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run forward; if grad is enabled and an input requires grad, record a Node."""
+        tracking = False
+        if _state.enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    tracking = True
+                    break
+        ctx = Node(cls)
+        if cls.array_forward:
+            raw = [a.array if isinstance(a, Tensor) else a for a in args]
+            if tracking:
+                ctx.needs_input_grad = tuple(
+                    isinstance(a, Tensor) and a.requires_grad for a in args
+                )
+            result = cls.forward(ctx, *raw, **kwargs)
+            multi = type(result) is tuple
+            arrays = result if multi else (result,)
+            if not tracking:
+                outs = tuple(Tensor._make(_as_array(r), None, 0, False) for r in arrays)
+                _share_version(cls, args, outs)
+                return outs if multi else outs[0]
+            out_objs = arrays
+        else:
+            raw = args
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            prev = _state.enabled
+            _state.enabled = False
+            try:
+                result = cls.forward(ctx, *args, **kwargs)
+            finally:
+                _state.enabled = prev
+            multi = type(result) is tuple
+            out_objs = result if multi else (result,)
+            for o in out_objs:
+                if not isinstance(o, Tensor):
+                    raise TypeError(
+                        f"{cls.__name__}.forward must return a Tensor or a tuple of Tensors, "
+                        f"got {type(o).__name__}"
+                    )
+            arrays = tuple(o.array for o in out_objs)
+            if not tracking:
+                outs = tuple(Tensor._make(a, None, 0, False) for a in arrays)
+                return outs if multi else outs[0]
+
+        # ---- record the graph ----
+        edges = []
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad:
+                fn = a.grad_fn
+                edges.append((fn, a._output_nr) if fn is not None else (a, 0))
+            else:
+                edges.append(None)
+        ctx._edges = tuple(edges)
+        non_diff = ctx._non_diff
+        outs = []
+        for i, r in enumerate(arrays):
+            arr = _as_array(r)
+            diff = arr.dtype.kind == "f" and not (
+                non_diff and any(out_objs[i] is o for o in non_diff)
+            )
+            outs.append(Tensor._make(arr, ctx if diff else None, i, diff))
+        ctx._out_meta = tuple((o.array.shape, o.array.dtype) for o in outs)
+        if ctx._to_save is not None:
+            ctx._saved = _resolve_saved(ctx._to_save, args, raw, out_objs, outs)
+            ctx._to_save = None
+        _share_version(cls, args, outs)
+        if anomaly_hook is not None:
+            anomaly_hook(ctx, outs)
+        return tuple(outs) if multi else outs[0]
+
+
+class Op(Function):
+    """Base of the built-in ops: `forward` is the NumPy kernel (arrays in, array out)."""
+
+    array_forward = True
+
+
+def _as_array(value) -> np.ndarray:
+    # NumPy reductions return NumPy scalars; a Tensor always holds an ndarray.
+    return value if type(value) is np.ndarray else np.asarray(value)
+
+
+def _share_version(cls, args, outs) -> None:
+    """A view shares its base's version counter, so in-place edits through either are seen.
+
+    It also remembers how to remake itself from its base (`_view_fn`), which an in-place op
+    on the view needs to rebase the base's history (see tensor._inplace_unary).
+    """
+    if not cls.is_view:
+        return
+    base, out = args[0], outs[0]
+    if not np.may_share_memory(out.array, base.array):
+        return  # e.g. a reshape that had to copy: not a view
+    out._version = base._version
+    out._base = base._base if base._base is not None else base
+    rest = args[1:]
+    parent = base._view_fn
+    if parent is None:
+        out._view_fn = lambda b: cls.apply(b, *rest)
+    else:
+        out._view_fn = lambda b: cls.apply(parent(b), *rest)
+
+
+def _resolve_saved(values, args, raw, out_objs, outs) -> tuple:
+    """Turn what forward saved into (kind, value, version) records, matched by identity."""
+    saved = []
+    for v in values:
+        for i, r in enumerate(raw):
+            if r is v and isinstance(args[i], Tensor):
+                t = args[i]
+                saved.append((_INPUT, t, t._version[0]))
+                break
+        else:
+            for i, o in enumerate(out_objs):
+                if o is v:
+                    t = outs[i]
+                    saved.append((_OUTPUT, (t.array, i, t._version), t._version[0]))
+                    break
+            else:
+                if isinstance(v, Tensor):
+                    saved.append((_CONST, v.array, 0))
+                else:
+                    saved.append((_CONST, v, 0))
+    return tuple(saved)
+
+
+# set by chainrule.autograd.anomaly while detect_anomaly is on
+anomaly_hook = None
+
+from chainrule.tensor import Tensor  # noqa: E402 - tensor.py imports this module first

@@ -1,0 +1,38 @@
+"""The `chainrule` command line: one parser, a sub-command per area.
+
+Each area's module adds its own sub-parser (`add_parser(subparsers)`) and handles its own
+arguments, so this file stays a table of contents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from chainrule import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chainrule",
+        description="chainrule: a readable autograd engine with the PyTorch API.",
+    )
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from chainrule.datasets import cli as data_cli
+
+    data_cli.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return 0
+    return int(args.handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,261 @@
+"""Tensor factories: tensor, zeros, ones, arange, rand, ... as in PyTorch.
+
+Sizes come as varargs `zeros(2, 3)` or one tuple `zeros((2, 3))`; every factory takes
+`dtype=` and `requires_grad=` (and `device='cpu'`, the only device). Random factories draw
+from the default generator (`manual_seed`) or the `generator=` given.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from chainrule import dtypes
+from chainrule.random import numpy_rng
+from chainrule.tensor import Tensor, _check_device, _shape_args, _to_array
+
+
+def _finish(array: np.ndarray, requires_grad: bool, device, op: str) -> Tensor:
+    if device is not None:
+        _check_device(device, op)
+    t = Tensor._make(array, None, 0, False)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _np_dtype(dtype, default=None):
+    if dtype is None:
+        return default
+    return dtypes.to_numpy_dtype(dtype)
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new leaf tensor holding a copy of `data` (nested lists, numbers, arrays, Tensors)."""
+    if isinstance(data, Tensor):
+        array = data.array.copy()
+    else:
+        array = np.array(_to_array(data, "tensor"), copy=True)
+    if dtype is not None:
+        array = array.astype(dtypes.to_numpy_dtype(dtype))
+    return _finish(array, requires_grad, device, "tensor")
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like tensor(), but shares memory with a NumPy array or Tensor when the dtype allows."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    array = _to_array(data, "as_tensor")
+    if dtype is not None:
+        array = array.astype(dtypes.to_numpy_dtype(dtype), copy=False)
+    return _finish(array, False, device, "as_tensor")
+
+
+asarray = as_tensor
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with the NumPy array (float64 stays float64)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
+    dtypes.from_numpy_dtype(array.dtype)
+    return Tensor._make(array, None, 0, False)
+
+
+def _fill(op, size, value, dtype, requires_grad, device, default):
+    shape = _shape_args(size, op)
+    return _finish(np.full(shape, value, dtype=_np_dtype(dtype, default)), requires_grad,
+                   device, op)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    return _fill("zeros", size, 0, dtype, requires_grad, device, dtypes.get_default_dtype().np)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    return _fill("ones", size, 1, dtype, requires_grad, device, dtypes.get_default_dtype().np)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
+    # zero-filled: "uninitialised" memory would make programs irreproducible
+    return _fill("empty", size, 0, dtype, requires_grad, device, dtypes.get_default_dtype().np)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is None:
+        kind = dtypes.scalar_category(fill_value)
+        default = (np.dtype(np.bool_), np.dtype(np.int64),
+                   dtypes.get_default_dtype().np)[kind]
+    else:
+        default = None
+    return _fill("full", (size,) if not isinstance(size, (tuple, list)) else tuple(size),
+                 fill_value, dtype, requires_grad, device, default)
+
+
+def _like(t: Tensor, dtype):
+    return t.array.shape, _np_dtype(dtype, t.array.dtype)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:  # noqa: A002
+    shape, dt = _like(input, dtype)
+    return _finish(np.zeros(shape, dt), requires_grad, device, "zeros_like")
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:  # noqa: A002
+    shape, dt = _like(input, dtype)
+    return _finish(np.ones(shape, dt), requires_grad, device, "ones_like")
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:  # noqa: A002
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    shape, dt = _like(input, dtype)
+    return _finish(np.full(shape, fill_value, dt), requires_grad, device, "full_like")
+
+
+def rand_like(input, *, dtype=None, generator=None, requires_grad=False) -> Tensor:  # noqa: A002
+    return rand(input.shape, dtype=dtype or input.dtype, generator=generator,
+                requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, generator=None, requires_grad=False) -> Tensor:  # noqa: A002
+    return randn(input.shape, dtype=dtype or input.dtype, generator=generator,
+                 requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, generator=None) -> Tensor:  # noqa: A002
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, dtype=dtype or input.dtype, generator=generator)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """[start, end) by step; integer arguments give int64, any float gives the default float."""
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if vals[2] == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (vals[1] - vals[0]) * vals[2] < 0:
+        raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
+                           f"(start={vals[0]}, end={vals[1]}, step={vals[2]})")
+    is_float = any(isinstance(v, float) for v in vals)
+    default = dtypes.get_default_dtype().np if is_float else np.dtype(np.int64)
+    dt = _np_dtype(dtype, default)
+    n = int(np.ceil((vals[1] - vals[0]) / vals[2]))
+    array = (vals[0] + np.arange(max(n, 0), dtype=np.float64) * vals[2]) if is_float else \
+        np.arange(vals[0], vals[1], vals[2])
+    return _finish(array.astype(dt), requires_grad, device, "arange")
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be a non-negative int, got {steps!r}")
+    array = np.linspace(float(start), float(end), int(steps))
+    return _finish(array.astype(_np_dtype(dtype, dtypes.get_default_dtype().np)),
+                   requires_grad, device, "linspace")
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
+    array = np.logspace(float(start), float(end), int(steps), base=base)
+    return _finish(array.astype(_np_dtype(dtype, dtypes.get_default_dtype().np)),
+                   requires_grad, device, "logspace")
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise RuntimeError(f"eye: n must be a non-negative int, got {n!r}")
+    array = np.eye(n, n if m is None else m, dtype=_np_dtype(dtype,
+                                                             dtypes.get_default_dtype().np))
+    return _finish(array, requires_grad, device, "eye")
+
+
+def _random_dtype(dtype, op: str):
+    dt = _np_dtype(dtype, dtypes.get_default_dtype().np)
+    if dt.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point dtype, got {dtype}")
+    return dt
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform on [0, 1)."""
+    shape = _shape_args(size, "rand")
+    dt = _random_dtype(dtype, "rand")
+    return _finish(numpy_rng(generator).random(shape).astype(dt), requires_grad, device, "rand")
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal."""
+    shape = _shape_args(size, "randn")
+    dt = _random_dtype(dtype, "randn")
+    return _finish(numpy_rng(generator).standard_normal(shape).astype(dt), requires_grad,
+                   device, "randn")
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False) -> Tensor:
+    """Integers uniform on [low, high); randint(high, size) also works."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint: size (a tuple) is required, e.g. randint(0, 10, (3,))")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    if high <= low:
+        raise RuntimeError(f"randint: expects 'from' ({low}) to be less than 'to' ({high})")
+    shape = _shape_args((size,) if not isinstance(size, (tuple, list)) else (tuple(size),),
+                        "randint")
+    array = numpy_rng(generator).integers(low, high, shape).astype(
+        _np_dtype(dtype, np.dtype(np.int64)))
+    return _finish(array, requires_grad, device, "randint")
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise RuntimeError(f"randperm: n must be a non-negative int, got {n!r}")
+    array = numpy_rng(generator).permutation(int(n)).astype(_np_dtype(dtype,
+                                                                      np.dtype(np.int64)))
+    return _finish(array, requires_grad, device, "randperm")
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None,
+           requires_grad=False) -> Tensor:
+    """Normal samples: scalar mean/std with a size, or elementwise from tensor mean/std."""
+    m = mean.array if isinstance(mean, Tensor) else mean
+    s = std.array if isinstance(std, Tensor) else std
+    if np.any(np.asarray(s) < 0):
+        raise RuntimeError(f"normal: expects std >= 0.0, got {std}")
+    if size is None:
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        if not shape and not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+            raise TypeError("normal: give a size when mean and std are numbers")
+    else:
+        shape = _shape_args((size,) if not isinstance(size, (tuple, list)) else (tuple(size),),
+                            "normal")
+    default = m.dtype if isinstance(m, np.ndarray) else dtypes.get_default_dtype().np
+    array = numpy_rng(generator).normal(m, s, shape).astype(_np_dtype(dtype, default))
+    return _finish(array, requires_grad, None, "normal")
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002
+    probs = input.array if p is None else np.full(input.array.shape, p)
+    draws = numpy_rng(generator).random(probs.shape) < probs
+    return Tensor._make(draws.astype(input.array.dtype), None, 0, False)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:  # noqa: A002
+    probs = input.array.astype(np.float64)
+    rng = numpy_rng(generator)
+    rows = probs.reshape(-1, probs.shape[-1])
+    out = np.stack([rng.choice(row.size, num_samples, replace=replacement, p=row / row.sum())
+                    for row in rows])
+    return Tensor._make(out.reshape(probs.shape[:-1] + (num_samples,)).astype(np.int64),
+                        None, 0, False)
+
+
+del builtins

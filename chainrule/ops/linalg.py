@@ -1,0 +1,145 @@
+"""Matrix products. `MatMul` is the one primitive; mm, bmm, mv, dot, outer are checked forms.
+
+For out = a @ b with out[i, k] = sum_j a[i, j] b[j, k]:
+    d out[i, k] / d a[i, j] = b[j, k]   so   ga = g @ b^T
+    d out[i, k] / d b[j, k] = a[i, j]   so   gb = a^T @ g
+Leading (batch) axes broadcast as in NumPy, so the batch axes of ga / gb are summed back to
+the inputs' shapes. Vectors are made matrices first (PyTorch's rules) and squeezed after.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.autograd.function import Op
+from chainrule.ops.shape import sum_to
+
+
+class MatMul(Op):
+    """Batched matrix product of two tensors with at least 2 dims each.
+
+    forward:   out = a @ b
+    backward:  ga = sum_to(g @ b.mT, a.shape)      gb = sum_to(a.mT @ g, b.shape)
+    saved:     a, b
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = sum_to(MatMul.apply(g, b.mT), a.array.shape) if need_a else None
+        gb = sum_to(MatMul.apply(a.mT, g), b.array.shape) if need_b else None
+        return ga, gb
+
+
+def _check_pair(a, b, op: str) -> None:
+    from chainrule.tensor import Tensor
+
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"{op}(): expected Tensors, got {type(a).__name__} and "
+                        f"{type(b).__name__}")
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"{op}: both arguments need at least 1 dimension, got "
+                           f"{a.ndim}D and {b.ndim}D tensors (use * for scalars)")
+
+
+def _promote(a, b):
+    if a.array.dtype != b.array.dtype:
+        from chainrule import dtypes
+
+        dt = dtypes.result_type(a, b)
+        a, b = a.to(dt), b.to(dt)
+    return a, b
+
+
+def matmul(a, b):
+    """a @ b with PyTorch's rules for 1-D operands and broadcast batch axes."""
+    _check_pair(a, b, "matmul")
+    a, b = _promote(a, b)
+    sa, sb = a.array.shape, b.array.shape
+    k_a = sa[-1]
+    k_b = sb[0] if len(sb) == 1 else sb[-2]
+    if k_a != k_b:
+        raise RuntimeError(
+            f"matmul: mat1 and mat2 shapes cannot be multiplied ({_rows(sa)}x{k_a} and "
+            f"{k_b}x{1 if len(sb) == 1 else sb[-1]}): the last dim of a ({k_a}) must equal the "
+            f"{'first' if len(sb) == 1 else 'second-to-last'} dim of b ({k_b}); a has shape "
+            f"{list(sa)}, b has shape {list(sb)}"
+        )
+    if len(sa) > 2 or len(sb) > 2:
+        try:
+            np.broadcast_shapes(sa[:-2], sb[:-2] if len(sb) > 1 else ())
+        except ValueError:
+            raise RuntimeError(f"matmul: the batch dimensions of {list(sa)} and {list(sb)} do "
+                               f"not broadcast") from None
+    if len(sa) == 1 and len(sb) == 1:
+        return (a * b).sum()
+    if len(sa) == 1:
+        return MatMul.apply(a.unsqueeze(0), b).squeeze(-2)
+    if len(sb) == 1:
+        return MatMul.apply(a, b.unsqueeze(-1)).squeeze(-1)
+    return MatMul.apply(a, b)
+
+
+def _rows(shape: tuple) -> int:
+    return int(np.prod(shape[:-1])) if len(shape) > 1 else 1
+
+
+def mm(a, b):
+    _check_pair(a, b, "mm")
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got {a.ndim}-D and {b.ndim}-D (use "
+                           f"matmul for other shapes)")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    _check_pair(a, b, "bmm")
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError(f"bmm: batch1 and batch2 must be 3-D tensors, got {a.ndim}-D and "
+                           f"{b.ndim}-D")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"bmm: batch sizes differ: {a.shape[0]} and {b.shape[0]} (bmm does "
+                           f"not broadcast; use matmul)")
+    return matmul(a, b)
+
+
+def mv(a, v):
+    _check_pair(a, v, "mv")
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"mv: expected a matrix and a vector, got {a.ndim}-D and {v.ndim}-D")
+    return matmul(a, v)
+
+
+def dot(a, b):
+    _check_pair(a, b, "dot")
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"dot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"dot: inconsistent tensor size, expected tensor [{a.shape[0]}] and "
+                           f"src [{b.shape[0]}] to have the same number of elements")
+    if a.array.dtype != b.array.dtype:
+        raise RuntimeError(f"dot: expected both vectors to have same dtype, but found "
+                           f"{a.dtype} and {b.dtype}")
+    return matmul(a, b)
+
+
+vdot = dot
+
+
+def inner(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return matmul(a, b.movedim(-1, 0)) if b.ndim > 1 else matmul(a, b)
+
+
+def outer(a, b):
+    _check_pair(a, b, "outer")
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"outer: expected 1-D vectors, got {a.ndim}-D and {b.ndim}-D")
+    return a.unsqueeze(1) * b.unsqueeze(0)

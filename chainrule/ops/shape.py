@@ -1,0 +1,186 @@
+"""Shape ops: they move elements around without computing with them.
+
+The gradient of a shape op moves the gradient back: reshape undoes reshape, a permutation is
+undone by the inverse permutation, an expansion by summing over the expanded axes.
+`Reshape`, `Permute` and `Expand` return NumPy views, so they share memory (and the version
+counter) with their input, as PyTorch's views do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.autograd.function import Op
+
+
+def sum_to(g, shape: tuple):
+    """Sum the gradient `g` down to `shape`, undoing NumPy broadcasting.
+
+    Broadcasting (1) prepends axes and (2) stretches size-1 axes; so sum over the prepended
+    axes, then over the stretched ones with keepdim. The identity when the shapes agree.
+    """
+    gshape = g.array.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1
+    )
+    from chainrule.ops.reduction import Sum
+
+    out = Sum.apply(g, axes, True) if axes else g
+    return Reshape.apply(out, tuple(shape)) if out.array.shape != tuple(shape) else out
+
+
+class Reshape(Op):
+    """The same elements in a new shape (a view when NumPy can make one).
+
+    forward:   out = x.reshape(shape)
+    backward:  gx = g.reshape(x.shape)
+    """
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Reshape.apply(g, ctx.in_shape), None
+
+
+class Permute(Op):
+    """Reorder the axes: out axis i is input axis axes[i] (a view).
+
+    forward:   out = x.transpose(axes)
+    backward:  gx = g.transpose(argsort(axes))      # the inverse permutation
+    """
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return x.transpose(axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Permute.apply(g, tuple(np.argsort(ctx.axes).tolist())), None
+
+
+class Expand(Op):
+    """Broadcast to a larger shape without copying (a read-only view).
+
+    forward:   out = broadcast_to(x, shape)
+    backward:  gx = sum_to(g, x.shape)
+    """
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return sum_to(g, ctx.in_shape), None
+
+
+class Flip(Op):
+    """Reverse the order along `axes`.      backward: gx = flip(g, axes)"""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.flip(x, axes).copy()  # PyTorch's flip copies
+
+    @staticmethod
+    def backward(ctx, g):
+        return Flip.apply(g, ctx.axes), None
+
+
+class Tri(Op):
+    """Lower (tril) or upper (triu) triangle of the last two axes, the rest zero.
+
+    forward:   out = tril(x, k) or triu(x, k)
+    backward:  gx = the same triangle of g        # the mask is linear
+    """
+
+    @staticmethod
+    def forward(ctx, x, k, upper):
+        ctx.k, ctx.upper = k, upper
+        return np.triu(x, k) if upper else np.tril(x, k)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Tri.apply(g, ctx.k, ctx.upper), None, None
+
+
+class Diag(Op):
+    """1-D to 2-D: a matrix with x on diagonal k. 2-D to 1-D: diagonal k of x.
+
+    forward:   out = diag(x, k)
+    backward:  1-D input: gx = diagonal k of g;   2-D input: gx = matrix with g on diagonal k
+               (padded with zeros to x's shape: the diagonal of a non-square matrix)
+    """
+
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.in_shape, ctx.k = x.shape, k
+        return np.diag(x, k).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        if len(ctx.in_shape) == 1:
+            return Diag.apply(g, ctx.k), None
+        return _DiagEmbed.apply(g, ctx.k, ctx.in_shape), None
+
+
+class _DiagEmbed(Op):
+    """Put the 1-D g on diagonal k of a zero matrix of `shape` (the transpose of Diag 2-D->1-D).
+
+    backward:  gx = diagonal k of g
+    """
+
+    @staticmethod
+    def forward(ctx, x, k, shape):
+        ctx.k = k
+        out = np.zeros(shape, dtype=x.dtype)
+        n = x.shape[0]
+        rows = np.arange(n) + max(-k, 0)
+        out[rows, rows + k] = x
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return Diag.apply(g, ctx.k), None, None
+
+
+class Cat(Op):
+    """Join tensors along an existing axis.
+
+    forward:   out = concatenate(xs, axis)
+    backward:  gx_i = the slice of g that x_i filled
+    """
+
+    @staticmethod
+    def forward(ctx, axis, *xs):
+        ctx.axis = axis
+        ctx.sizes = [x.shape[axis] for x in xs]
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        grads, start = [None], 0
+        needs = ctx.needs_input_grad
+        for i, size in enumerate(ctx.sizes):
+            if needs[i + 1]:
+                key = (slice(None),) * ctx.axis + (slice(start, start + size),)
+                grads.append(g[key])
+            else:
+                grads.append(None)
+            start += size
+        return tuple(grads)
