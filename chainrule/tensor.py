@@ -33,11 +33,16 @@ class Tensor:
     `Tensor(data)` follows `torch.Tensor(data)` (float32); prefer `chainrule.tensor(...)`.
     """
 
-    __slots__ = (
-        "array", "requires_grad", "grad", "grad_fn", "_output_nr", "_version", "_base",
-        "_view_fn", "_hooks", "_post_acc_hooks", "_retains_grad", "__weakref__", "__dict__",
-    )
+    # The fields every tensor sets are slots; the rarely set ones are class-level defaults
+    # (instances get their own value in __dict__ when one is set), which keeps `_make` cheap.
+    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_output_nr", "_version",
+                 "__weakref__", "__dict__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
+    _base = None  # the tensor whose memory this view shares
+    _view_fn = None  # remakes this view from `_base` (for in-place ops on views)
+    _hooks = None
+    _post_acc_hooks = None
+    _retains_grad = False
 
     def __init__(self, *args, requires_grad: bool = False):
         if len(args) == 1 and not isinstance(args[0], builtins.int):
@@ -57,11 +62,6 @@ class Tensor:
         t.grad_fn = grad_fn
         t._output_nr = output_nr
         t._version = [0]
-        t._base = None
-        t._view_fn = None
-        t._hooks = None
-        t._post_acc_hooks = None
-        t._retains_grad = False
         return t
 
     def _init(self, array, grad_fn, output_nr, requires_grad):
@@ -71,11 +71,6 @@ class Tensor:
         self.grad_fn = grad_fn
         self._output_nr = output_nr
         self._version = [0]
-        self._base = None
-        self._view_fn = None
-        self._hooks = None
-        self._post_acc_hooks = None
-        self._retains_grad = False
 
     # ------------------------------------------------------------------ metadata
     @property
@@ -264,7 +259,8 @@ class Tensor:
         for a in args:
             if isinstance(a, Tensor):
                 target = a.dtype
-            elif isinstance(a, dtypes.dtype) or a in (builtins.float, builtins.int, builtins.bool):
+            elif isinstance(a, (dtypes.dtype, np.dtype)) or a in (builtins.float, builtins.int,
+                                                                  builtins.bool):
                 target = a
             else:
                 dev = a
@@ -343,6 +339,15 @@ class Tensor:
     # ------------------------------------------------------------------ autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (or only `inputs`')."""
+        if gradient is None and inputs is None and self.grad_fn is not None and \
+                self.array.size == 1:
+            # the common `loss.backward()`: skip the general argument handling
+            from chainrule.autograd.engine import run_backward
+
+            seed = Tensor._make(np.ones(self.array.shape, self.array.dtype), None, 0, False)
+            run_backward([self], [seed], create_graph if retain_graph is None else retain_graph,
+                         create_graph)
+            return
         from chainrule.autograd import backward as _backward
 
         _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
@@ -402,9 +407,11 @@ class Tensor:
         return _binary(ew.Add, self, other, "add", reflected=True)
 
     def __sub__(self, other):
+        _no_bool_sub(self, other)
         return _binary(ew.Sub, self, other, "sub")
 
     def __rsub__(self, other):
+        _no_bool_sub(self, other)
         return _binary(ew.Sub, self, other, "sub", reflected=True)
 
     def __mul__(self, other):
@@ -1301,10 +1308,16 @@ class Tensor:
         if isinstance(value, Tensor) and value.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.ndim} dimensions.")
-        return _inplace_unary(
-            self, lambda x: ew.Where.apply(True, _as_operand(value, x, "fill_").to(x.dtype)
-                                           .expand(x.shape), x)
-            if isinstance(value, Tensor) else ew.Fill.apply(x, value), "fill_")
+        if not (_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and
+                                                           value.requires_grad))):
+            _writable(self, "fill_")
+            self.array.fill(value.item() if isinstance(value, Tensor) else value)
+            self._version[0] += 1
+            return self
+        if isinstance(value, Tensor):
+            return _inplace_unary(self, lambda x: ew.Where.apply(
+                True, value.to(x.dtype).expand(x.shape), x), "fill_")
+        return _inplace_unary(self, lambda x: ew.Fill.apply(x, value), "fill_")
 
     def zero_(self):
         return self.fill_(0)
@@ -1677,20 +1690,23 @@ def _binary(op, a: Tensor, b, name: str, reflected: bool = False, to_float: bool
             scalar_ok: bool = True):
     """Promote dtypes as PyTorch does, check broadcasting, run `op` (reflected: b op a)."""
     if isinstance(b, Tensor):
-        da, db = a.array.dtype, b.array.dtype
-        if da != db:
+        aa, ba = a.array, b.array
+        if aa.dtype != ba.dtype:
             dt = dtypes.result_type(a, b)
-            if da != dt:
+            if aa.dtype != dt:
                 a = a.to(dt)
-            if db != dt:
+            if ba.dtype != dt:
                 b = b.to(dt)
-        _broadcast_check(a.array, b.array, name)
-    elif type(b) in _py_scalar or isinstance(b, (numbers.Number, np.generic)):
+        if aa.shape != ba.shape:
+            _broadcast_check(aa, ba, name)
+    elif type(b) is float or type(b) is builtins.int or isinstance(b, (numbers.Number,
+                                                                        np.generic)):
         if isinstance(b, np.generic):
             b = b.item()  # NumPy scalars count as Python scalars, as in PyTorch
         if not scalar_ok:
             b = _as_operand(b, a, name)
-        elif dtypes.scalar_category(b) > dtypes.category(a.array.dtype):
+        elif a.array.dtype.kind != "f" and dtypes.scalar_category(b) > dtypes.category(
+                a.array.dtype):
             a = a.to(dtypes.result_type(a, b))
     else:
         b = _as_operand(b, a, name)
@@ -1701,6 +1717,18 @@ def _binary(op, a: Tensor, b, name: str, reflected: bool = False, to_float: bool
         if isinstance(b, Tensor) and b.array.dtype.kind != "f":
             b = b.to(fl)
     return op.apply(b, a) if reflected else op.apply(a, b)
+
+
+def _no_bool_sub(a: Tensor, b) -> None:
+    b_bool = isinstance(b, (builtins.bool, np.bool_)) or (
+        isinstance(b, Tensor) and b.array.dtype == np.bool_)
+    if a.array.dtype == np.bool_ and b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if a.array.dtype == np.bool_ or b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
 
 
 def _compare(fn, a: Tensor, b, name: str) -> Tensor:
@@ -1826,31 +1854,37 @@ def _inplace(t: Tensor, op, other, ufunc, name: str) -> Tensor:
     """t op= other: in NumPy when no graph is recorded, else as an op with history rebased."""
     if isinstance(other, np.generic):
         other = other.item()
-    if not _tracks(t, other):
-        b = other.array if isinstance(other, Tensor) else other
-        if isinstance(other, Tensor):
-            _broadcast_check(t.array, b, name)
-        dt = dtypes.result_type(t, other) if not isinstance(other, (list, tuple, np.ndarray)) \
-            else t.array.dtype
-        if name == "div_" and dt.kind != "f":
-            dt = dtypes.get_default_dtype().np
-        if dtypes.category(dt) > dtypes.category(t.array.dtype):
-            raise RuntimeError(
-                f"{name}: result type {dtypes.from_numpy_dtype(dt)} can't be cast to the desired "
-                f"output type {t.dtype} (in-place ops keep the tensor's dtype; use the "
-                f"out-of-place form)"
-            )
-        if isinstance(other, Tensor) and np.broadcast_shapes(t.array.shape, b.shape) != \
-                t.array.shape:
+    if _tracks(t, other):
+        return _inplace_unary(t, lambda x: _binary(op, x, other, name), name)
+    ta = t.array
+    if isinstance(other, Tensor):
+        b = other.array
+        if b.shape != ta.shape and np.broadcast_shapes(ta.shape, b.shape) != ta.shape:
+            _broadcast_check(ta, b, name)
             raise RuntimeError(
                 f"{name}: output with shape {list(t.shape)} doesn't match the broadcast shape "
-                f"{list(np.broadcast_shapes(t.array.shape, b.shape))}"
+                f"{list(np.broadcast_shapes(ta.shape, b.shape))}"
             )
+        kind = b.dtype.kind
+    elif isinstance(other, (list, tuple, np.ndarray)):
+        return _inplace(t, op, _as_operand(other, t, name), ufunc, name)
+    else:
+        b = other
+        kind = "f" if isinstance(b, float) else "b" if isinstance(b, builtins.bool) else "i"
+    cat_t = dtypes.category(ta.dtype)
+    cat_b = dtypes.FLOAT if kind == "f" else dtypes.BOOL if kind == "b" else dtypes.INT
+    if cat_b > cat_t or (
+            name == "div_" and cat_t != dtypes.FLOAT):
+        raise RuntimeError(
+            f"{name}: result type {'Float' if kind == 'f' or name == 'div_' else 'Long'} can't "
+            f"be cast to the desired output type {t.dtype} (in-place ops keep the tensor's "
+            f"dtype; use the out-of-place form)"
+        )
+    if not ta.flags.writeable:
         _writable(t, name)
-        ufunc(t.array, b, out=t.array, casting="unsafe")
-        t._version[0] += 1
-        return t
-    return _inplace_unary(t, lambda x: _binary(op, x, other, name), name)
+    ufunc(ta, b, out=ta, casting="unsafe")
+    t._version[0] += 1
+    return t
 
 
 def _writable(t: Tensor, name: str) -> None:

@@ -75,6 +75,25 @@ def _accumulate(leaf, grad, create_graph: bool) -> None:
             hook(leaf)
 
 
+def _tensor_hooks(node: Node, buf: list, create_graph: bool) -> None:
+    """Hooks and retain_grad() of the non-leaf tensors that `node` produced."""
+    for nr in range(len(buf)):
+        if buf[nr] is None:
+            continue
+        if node._hooks and nr in node._hooks:
+            buf[nr] = _hooked(node._hooks[nr], buf[nr])
+        if node._retained and nr in node._retained:
+            t = node._retained[nr]()
+            if t is not None:
+                g = buf[nr]
+                if t.grad is None:
+                    t.grad = g if create_graph else g.detach().clone()
+                elif create_graph:
+                    t.grad = t.grad + g
+                else:
+                    t.grad.array += g.array
+
+
 def _zeros_for(meta):
     from chainrule.tensor import Tensor
 
@@ -92,15 +111,16 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
     from chainrule.tensor import Tensor
 
     # Targets: leaves (keyed by id) and interior tensors (keyed by their node's output).
-    capture_leaf = {}
-    capture_node = {}
+    capture_leaf = capture_node = None
+    results = []
     if inputs is not None:
+        capture_leaf, capture_node = {}, {}
         for k, t in enumerate(inputs):
             if t.grad_fn is None:
                 capture_leaf[id(t)] = k
             else:
                 capture_node[(t.grad_fn, t._output_nr)] = k
-    results = [None] * (len(inputs) if inputs is not None else 0)
+        results = [None] * len(inputs)
 
     # Pass 1: dependency counts over the Nodes reachable from the roots.
     deps: dict[Node, int] = {}
@@ -166,30 +186,15 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
             buf = buffers.pop(node, None)
             if buf is None:
                 buf = [None] * len(node._out_meta)
-            # hooks and retain_grad of the interior tensors this node produced
-            if node._hooks or node._retained:
-                for nr in range(len(buf)):
-                    if buf[nr] is None:
-                        continue
-                    if node._hooks and nr in node._hooks:
-                        buf[nr] = _hooked(node._hooks[nr], buf[nr])
-                    if node._retained and nr in node._retained:
-                        t = node._retained[nr]()
-                        if t is not None:
-                            g = buf[nr]
-                            if t.grad is None:
-                                t.grad = g if create_graph else g.detach().clone()
-                            elif create_graph:
-                                t.grad = t.grad + g
-                            else:
-                                t.grad.array += g.array
+            if node._hooks is not None or node._retained is not None:
+                _tensor_hooks(node, buf, create_graph)
             if capture_node:
                 for nr in range(len(buf)):
                     k = capture_node.get((node, nr))
                     if k is not None and buf[nr] is not None:
                         results[k] = buf[nr]
-            run = needed is None or node in needed
-            if run and any(g is not None for g in buf):
+            if (needed is None or node in needed) and (
+                    buf[0] is not None if len(buf) == 1 else any(g is not None for g in buf)):
                 if anomaly_backward is not None:
                     in_grads = anomaly_backward(node, buf)
                 else:
@@ -199,24 +204,28 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
             if not retain_graph:
                 node._saved = None
                 node._freed = True
+            n_grads = len(in_grads)
             for i, edge in enumerate(node._edges):
                 if edge is None:
                     continue
-                g = in_grads[i] if i < len(in_grads) else None
-                nxt = edge[0]
-                if isinstance(nxt, Node):
+                g = in_grads[i] if i < n_grads else None
+                nxt, nr = edge
+                if type(nxt) is Node:
                     if g is not None:
-                        g = _check_grad(node, i, g, edge)
+                        shape, dtype = nxt._out_meta[nr]
+                        if g.array.shape != shape or g.array.dtype != dtype:
+                            g = _check_grad(node, i, g, edge)
                         nbuf = buffers.get(nxt)
                         if nbuf is None:
                             nbuf = buffers[nxt] = [None] * len(nxt._out_meta)
-                        nr = edge[1]
                         nbuf[nr] = g if nbuf[nr] is None else nbuf[nr] + g
-                    deps[nxt] -= 1
-                    if deps[nxt] == 0:
+                    left = deps[nxt] - 1
+                    deps[nxt] = left
+                    if left == 0:
                         ready.append(nxt)
                 elif g is not None:
-                    g = _check_grad(node, i, g, edge)
+                    if g.array.shape != nxt.array.shape or g.array.dtype != nxt.array.dtype:
+                        g = _check_grad(node, i, g, edge)
                     if inputs is None:
                         _accumulate(nxt, g, create_graph)
                     else:
@@ -231,8 +240,8 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
         _state.enabled = prev_mode
 
     if accumulate and capture_node:  # backward(inputs=[non-leaf]) fills their .grad too
-        for k in capture_node.values():
-            if results[k] is not None:
+        for (node, nr), k in capture_node.items():
+            if results[k] is not None and not (node._retained and nr in node._retained):
                 _accumulate(inputs[k], results[k], create_graph)
     if not accumulate and not allow_unused:
         for k, r in enumerate(results):
@@ -248,14 +257,18 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
 
 
 def _call_backward(node: Node, buf: list):
+    """Run the node's Function.backward with one gradient per output; check what it returns."""
     from chainrule.tensor import Tensor
 
-    grads = [g if g is not None else _zeros_for(node._out_meta[i]) for i, g in enumerate(buf)]
-    result = node._fn.backward(node, *grads)
-    if not isinstance(result, tuple):
+    if len(buf) == 1:
+        result = node._fn.backward(node, buf[0])
+    else:
+        buf = [g if g is not None else _zeros_for(node._out_meta[i]) for i, g in enumerate(buf)]
+        result = node._fn.backward(node, *buf)
+    if type(result) is not tuple:
         result = (result,)
     n = len(node._edges)
-    if len(result) < n or any(r is not None for r in result[n:]):
+    if len(result) != n and (len(result) < n or any(r is not None for r in result[n:])):
         raise RuntimeError(
             f"function {node.name()} returned an incorrect number of gradients "
             f"(expected {n}, got {len(result)})"
@@ -268,7 +281,7 @@ def _call_backward(node: Node, buf: list):
             )
     if node._post_hooks:
         for hook in node._post_hooks:
-            new = hook(result, tuple(grads))
+            new = hook(result, tuple(buf))
             if new is not None:
                 result = tuple(new)
     return result

@@ -35,19 +35,21 @@ class Node:
     Users may set attributes on it (`ctx.alpha = alpha`) as on PyTorch's ctx.
     """
 
+    # Defaults live on the class so that making a Node (once per op call) sets one attribute.
+    _edges = ()
+    needs_input_grad = ()
+    _to_save = None
+    _saved = None
+    _freed = False
+    _out_meta = ()
+    _non_diff = None
+    _hooks = None  # {output_nr: [hook]} for hooks on non-leaf tensors
+    _retained = None  # {output_nr: weakref to the tensor} for retain_grad()
+    _post_hooks = None
+    _site = None  # where the op was called (anomaly mode)
+
     def __init__(self, fn):
         self._fn = fn
-        self._edges = ()
-        self.needs_input_grad = ()
-        self._to_save = None
-        self._saved = None
-        self._freed = False
-        self._out_meta = ()
-        self._non_diff = None
-        self._hooks = None  # {output_nr: [hook]} for hooks on non-leaf tensors
-        self._retained = None  # {output_nr: weakref to the tensor} for retain_grad()
-        self._post_hooks = None
-        self._site = None  # where the op was called (anomaly mode)
 
     # ---- what forward may call ----
     def save_for_backward(self, *values) -> None:
@@ -179,74 +181,88 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run forward; if grad is enabled and an input requires grad, record a Node."""
+        if not cls.array_forward:
+            return _apply_tensor_forward(cls, args, kwargs)
+        # The hot path of every built-in op: unwrap the arrays, run the kernel, wrap the result.
         tracking = False
-        if _state.enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:
-                    tracking = True
-                    break
-        ctx = Node(cls)
-        if cls.array_forward:
-            raw = [a.array if isinstance(a, Tensor) else a for a in args]
-            if tracking:
-                ctx.needs_input_grad = tuple(
-                    isinstance(a, Tensor) and a.requires_grad for a in args
-                )
-            result = cls.forward(ctx, *raw, **kwargs)
-            multi = type(result) is tuple
-            arrays = result if multi else (result,)
-            if not tracking:
-                outs = tuple(Tensor._make(_as_array(r), None, 0, False) for r in arrays)
-                _share_version(cls, args, outs)
-                return outs if multi else outs[0]
-            out_objs = arrays
-        else:
-            raw = args
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-            prev = _state.enabled
-            _state.enabled = False
-            try:
-                result = cls.forward(ctx, *args, **kwargs)
-            finally:
-                _state.enabled = prev
-            multi = type(result) is tuple
-            out_objs = result if multi else (result,)
-            for o in out_objs:
-                if not isinstance(o, Tensor):
-                    raise TypeError(
-                        f"{cls.__name__}.forward must return a Tensor or a tuple of Tensors, "
-                        f"got {type(o).__name__}"
-                    )
-            arrays = tuple(o.array for o in out_objs)
-            if not tracking:
-                outs = tuple(Tensor._make(a, None, 0, False) for a in arrays)
-                return outs if multi else outs[0]
-
-        # ---- record the graph ----
-        edges = []
+        raw = []
         for a in args:
-            if isinstance(a, Tensor) and a.requires_grad:
-                fn = a.grad_fn
-                edges.append((fn, a._output_nr) if fn is not None else (a, 0))
+            if isinstance(a, Tensor):
+                raw.append(a.array)
+                if a.requires_grad:
+                    tracking = True
             else:
-                edges.append(None)
-        ctx._edges = tuple(edges)
-        non_diff = ctx._non_diff
-        outs = []
-        for i, r in enumerate(arrays):
-            arr = _as_array(r)
-            diff = arr.dtype.kind == "f" and not (
-                non_diff and any(out_objs[i] is o for o in non_diff)
+                raw.append(a)
+        if tracking and not _state.enabled:
+            tracking = False
+        ctx = Node(cls)
+        if tracking:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        result = cls.forward(ctx, *raw, **kwargs)
+        if tracking:
+            return _record(cls, ctx, args, raw, result)
+        if type(result) is tuple:
+            return tuple(Tensor._make(_as_array(r), None, 0, False) for r in result)
+        out = Tensor._make(result if type(result) is np.ndarray else np.asarray(result),
+                           None, 0, False)
+        if cls.is_view:
+            _share_version(cls, args, (out,))
+        return out
+
+
+def _apply_tensor_forward(cls, args, kwargs):
+    """A user Function: forward gets the Tensors themselves, with grad disabled inside."""
+    ctx = Node(cls)
+    tracking = _state.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+    ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+    prev = _state.enabled
+    _state.enabled = False
+    try:
+        result = cls.forward(ctx, *args, **kwargs)
+    finally:
+        _state.enabled = prev
+    outs = result if type(result) is tuple else (result,)
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise TypeError(
+                f"{cls.__name__}.forward must return a Tensor or a tuple of Tensors, "
+                f"got {type(o).__name__}"
             )
-            outs.append(Tensor._make(arr, ctx if diff else None, i, diff))
-        ctx._out_meta = tuple((o.array.shape, o.array.dtype) for o in outs)
-        if ctx._to_save is not None:
-            ctx._saved = _resolve_saved(ctx._to_save, args, raw, out_objs, outs)
-            ctx._to_save = None
+    if not tracking:
+        made = tuple(Tensor._make(o.array, None, 0, False) for o in outs)
+        return made if type(result) is tuple else made[0]
+    return _record(cls, ctx, args, args, result)
+
+
+def _record(cls, ctx, args, raw, result):
+    """Wrap forward's result in Tensors whose grad_fn is `ctx`, with edges to the inputs."""
+    multi = type(result) is tuple
+    out_objs = result if multi else (result,)
+    edges = []
+    for a in args:
+        if isinstance(a, Tensor) and a.requires_grad:
+            fn = a.grad_fn
+            edges.append((fn, a._output_nr) if fn is not None else (a, 0))
+        else:
+            edges.append(None)
+    ctx._edges = tuple(edges)
+    non_diff = ctx._non_diff
+    outs = []
+    for i, r in enumerate(out_objs):
+        arr = r.array if isinstance(r, Tensor) else _as_array(r)
+        diff = arr.dtype.kind == "f" and not (
+            non_diff and any(out_objs[i] is o for o in non_diff)
+        )
+        outs.append(Tensor._make(arr, ctx if diff else None, i, diff))
+    ctx._out_meta = tuple((o.array.shape, o.array.dtype) for o in outs)
+    if ctx._to_save is not None:
+        ctx._saved = _resolve_saved(ctx._to_save, args, raw, out_objs, outs)
+        ctx._to_save = None
+    if cls.is_view:
         _share_version(cls, args, outs)
-        if anomaly_hook is not None:
-            anomaly_hook(ctx, outs)
-        return tuple(outs) if multi else outs[0]
+    if anomaly_hook is not None:
+        anomaly_hook(ctx, outs)
+    return tuple(outs) if multi else outs[0]
 
 
 class Op(Function):
@@ -266,8 +282,6 @@ def _share_version(cls, args, outs) -> None:
     It also remembers how to remake itself from its base (`_view_fn`), which an in-place op
     on the view needs to rebase the base's history (see tensor._inplace_unary).
     """
-    if not cls.is_view:
-        return
     base, out = args[0], outs[0]
     if not np.may_share_memory(out.array, base.array):
         return  # e.g. a reshape that had to copy: not a view
