@@ -22,7 +22,32 @@ def build_parser() -> argparse.ArgumentParser:
     from chainrule.datasets import cli as data_cli
 
     data_cli.add_parser(subparsers)
+    bench = subparsers.add_parser(
+        "bench", help="time workloads beside PyTorch (from a source checkout)",
+        description="Run benchmarks/ (python -m benchmarks) from the current source checkout.")
+    bench.add_argument("--repeats", type=int, default=5)
+    bench.add_argument("--only", help="run workloads whose name contains this text")
+    bench.add_argument("--json", help="also write the rows to this JSON file")
+    bench.set_defaults(handler=_bench)
     return parser
+
+
+def _bench(args) -> int:
+    import os
+
+    try:
+        import benchmarks.__main__ as bench
+    except ImportError:
+        sys.path.insert(0, os.getcwd())
+        try:
+            import benchmarks.__main__ as bench
+        except ImportError:
+            print("chainrule bench: the benchmarks/ folder ships with the source, not the "
+                  "package; run this from a chainrule checkout (or: python -m benchmarks)",
+                  file=sys.stderr)
+            return 2
+    bench.run(args.repeats, args.only, args.json)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
