@@ -115,8 +115,11 @@ def result_type(a, b) -> dtype:
 def promote_types(a: dtype, b: dtype) -> dtype:
     import numpy as _np
 
-    from chainrule.dtypes import from_numpy_dtype
+    from chainrule.dtypes import category, from_numpy_dtype
 
+    ca, cb = category(a.np), category(b.np)
+    if ca != cb:  # PyTorch: the higher category wins whatever the widths (int32, float16 -> float16)
+        return a if ca > cb else b
     return from_numpy_dtype(_np.promote_types(a.np, b.np))
 
 
@@ -124,3 +127,15 @@ def einsum(equation, *operands):
     from chainrule.ops.einsum import einsum as _einsum
 
     return _einsum(equation, *operands)
+
+
+_SUBMODULES = ("nn", "optim", "utils", "datasets", "labs", "viz")
+
+
+def __getattr__(name: str):
+    # `torch.nn`, `torch.optim`, ...: imported on first use, so `import chainrule` stays quick
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"chainrule.{name}")
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

@@ -191,9 +191,9 @@ class Tensor:
 
     def _scalar_value(self, what: str):
         if self.array.size != 1:
-            raise RuntimeError(
-                f"{what}: only a tensor with one element can be converted; this one has shape "
-                f"{list(self.shape)}"
+            raise ValueError(  # PyTorch's type here
+                f"{what}: only one element tensors can be converted to Python scalars; this one "
+                f"has shape {list(self.shape)}"
             )
         return self.array.reshape(()).item()
 
@@ -1046,7 +1046,7 @@ class Tensor:
         if start < 0:
             start += size
         if not (0 <= start <= size) or length < 0 or start + length > size:
-            raise IndexError(
+            raise RuntimeError(
                 f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
                 f"({size}) of dim {dim}"
             )
@@ -1517,6 +1517,8 @@ def _to_array(data, op: str, default_float: np.dtype | None = None) -> np.ndarra
         return data.array
     if isinstance(data, np.ndarray):
         arr = data
+    elif isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, as in PyTorch
+        arr = np.asarray(data)
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
             data = [d.array if isinstance(d, Tensor) else _to_array(d, op) if isinstance(
@@ -1676,6 +1678,12 @@ def _cast_scalar(value, np_dtype):
 
 def _broadcast_check(a: np.ndarray, b, op: str) -> None:
     if isinstance(b, np.ndarray) and a.shape != b.shape:
+        # aligned from the right, each pair of sizes must agree or contain a 1
+        for x, y in zip(reversed(a.shape), reversed(b.shape)):
+            if x != y and x != 1 and y != 1:
+                break
+        else:
+            return
         try:
             np.broadcast_shapes(a.shape, b.shape)
         except ValueError:
@@ -1758,6 +1766,8 @@ def _logical(fn, a: Tensor, b, name: str) -> Tensor:
 
 def _var(t: Tensor, dim, unbiased, keepdim, correction, name: str) -> Tensor:
     """var = sum((x - mean)^2) / (N - correction), as a composition (two-pass, like PyTorch)."""
+    if isinstance(dim, builtins.bool):
+        dim, unbiased = None, dim  # var(x, False): PyTorch's var(input, unbiased) overload
     if isinstance(unbiased, (builtins.int, tuple, list)) and not isinstance(unbiased,
                                                                             builtins.bool):
         dim, unbiased = unbiased, None  # var(x, 0): a dim given positionally
@@ -1791,7 +1801,7 @@ def _extreme(t: Tensor, dim, keepdim: bool, other_ok: bool, largest: bool):
         if t.array.size == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                f"input.numel() == 0.")
-        return red.Amax.apply(t, None, False, largest)
+        return red.Amax.apply(t, None, False, largest, nan_ties=True)
     d = _dim(dim, t.ndim, name)
     if t.ndim and t.array.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")

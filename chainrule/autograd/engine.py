@@ -17,6 +17,7 @@ import numpy as np
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Node
+from chainrule.tensor import Tensor  # complete by now: function.py imports it first
 
 _state = grad_mode._state
 
@@ -31,8 +32,6 @@ def _hooked(hooks, grad):
 
 def _check_grad(node: Node, i: int, grad, edge):
     """A returned gradient must match its input in shape; dtype is cast as PyTorch does."""
-    from chainrule.tensor import Tensor
-
     if not isinstance(grad, Tensor):
         raise TypeError(
             f"function {node.name()} returned a gradient of type {type(grad).__name__} at "
@@ -56,8 +55,6 @@ def _check_grad(node: Node, i: int, grad, edge):
 
 def _accumulate(leaf, grad, create_graph: bool) -> None:
     """Add `grad` into `leaf.grad`, running the leaf's hooks first."""
-    from chainrule.tensor import Tensor
-
     if leaf._hooks:
         grad = _hooked(leaf._hooks, grad)
     if leaf.grad is None:
@@ -95,8 +92,6 @@ def _tensor_hooks(node: Node, buf: list, create_graph: bool) -> None:
 
 
 def _zeros_for(meta):
-    from chainrule.tensor import Tensor
-
     shape, dtype = meta
     return Tensor._make(np.zeros(shape, dtype), None, 0, False)
 
@@ -108,8 +103,6 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
     accumulate=True: add into `.grad` of leaves (or only of `inputs`, if given) - backward().
     accumulate=False: return the gradients of `inputs` instead - autograd.grad().
     """
-    from chainrule.tensor import Tensor
-
     # Targets: leaves (keyed by id) and interior tensors (keyed by their node's output).
     capture_leaf = capture_node = None
     results = []
@@ -137,7 +130,7 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
         for edge in node._edges:
             if edge is not None:
                 nxt = edge[0]
-                if isinstance(nxt, Node):
+                if type(nxt) is Node:
                     if nxt in deps:
                         deps[nxt] += 1
                     else:
@@ -150,7 +143,17 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
         needed = set()
         target_nodes = {key[0] for key in capture_node}
         leaf_ids = set(capture_leaf)
-        for node in reversed(order):  # `order` lists parents before children: go bottom-up
+        # `order` is DFS discovery order, which can list a node before one of its parents
+        # (two paths to it); a topological order (Kahn) is needed to go bottom-up in one pass.
+        pending = dict(deps)
+        topo = [n for n in order if pending[n] == 0]
+        for node in topo:  # topo grows while it is walked
+            for edge in node._edges:
+                if edge is not None and isinstance(edge[0], Node):
+                    pending[edge[0]] -= 1
+                    if pending[edge[0]] == 0:
+                        topo.append(edge[0])
+        for node in reversed(topo):  # parents before children: go bottom-up
             for edge in node._edges:
                 if edge is None:
                     continue
@@ -258,8 +261,6 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
 
 def _call_backward(node: Node, buf: list):
     """Run the node's Function.backward with one gradient per output; check what it returns."""
-    from chainrule.tensor import Tensor
-
     if len(buf) == 1:
         result = node._fn.backward(node, buf[0])
     else:

@@ -416,7 +416,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return (g * (out.array > 0),)
+        return (Mul.apply(g, (out.array > 0).astype(out.array.dtype)),)
 
 
 class LeakyRelu(Op):
@@ -436,7 +436,7 @@ class LeakyRelu(Op):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         factor = np.where(x.array > 0, 1.0, ctx.slope).astype(x.array.dtype)
-        return g * factor, None
+        return Mul.apply(g, factor), None
 
 
 class Softplus(Op):
@@ -602,7 +602,7 @@ class Clamp(Op):
             keep &= x.array >= ctx.lo
         if ctx.hi is not None:
             keep &= x.array <= ctx.hi
-        return g * keep, None, None
+        return Mul.apply(g, keep.astype(x.array.dtype)), None, None
 
 
 class Maximum(Op):
@@ -624,8 +624,8 @@ class Maximum(Op):
         sa, sb = ctx.shapes
         need_a, need_b = ctx.needs_input_grad
         w = ctx.w
-        return (sum_to(g * w, sa) if need_a else None, sum_to(g * (1.0 - w), sb)
-                if need_b else None)
+        return (sum_to(Mul.apply(g, w), sa) if need_a else None,
+                sum_to(Mul.apply(g, 1.0 - w), sb) if need_b else None)
 
 
 class Minimum(Op):
@@ -646,8 +646,8 @@ class Minimum(Op):
         sa, sb = ctx.shapes
         need_a, need_b = ctx.needs_input_grad
         w = ctx.w
-        return (sum_to(g * w, sa) if need_a else None, sum_to(g * (1.0 - w), sb)
-                if need_b else None)
+        return (sum_to(Mul.apply(g, w), sa) if need_a else None,
+                sum_to(Mul.apply(g, 1.0 - w), sb) if need_b else None)
 
 
 class Where(Op):
@@ -673,8 +673,9 @@ class Where(Op):
         _, need_a, need_b = ctx.needs_input_grad
         sa, sb = ctx.shapes
         cond = ctx.cond
-        ga = sum_to(g * cond, sa) if need_a else None
-        gb = sum_to(g * ~np.asarray(cond), sb) if need_b else None
+        cond = np.asarray(cond)
+        ga = sum_to(Mul.apply(g, cond.astype(g.array.dtype)), sa) if need_a else None
+        gb = sum_to(Mul.apply(g, (~cond).astype(g.array.dtype)), sb) if need_b else None
         return None, ga, gb
 
 

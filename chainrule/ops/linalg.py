@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.autograd.function import Op
-from chainrule.ops.shape import sum_to
+from chainrule.ops.shape import Permute, sum_to
 
 
 class MatMul(Op):
@@ -32,9 +32,15 @@ class MatMul(Op):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        ga = sum_to(MatMul.apply(g, b.mT), a.array.shape) if need_a else None
-        gb = sum_to(MatMul.apply(a.mT, g), b.array.shape) if need_b else None
+        ga = sum_to(MatMul.apply(g, _mT(b)), a.array.shape) if need_a else None
+        gb = sum_to(MatMul.apply(_mT(a), g), b.array.shape) if need_b else None
         return ga, gb
+
+
+def _mT(x):
+    """Swap the last two axes (the hot path of MatMul's backward: no argument checks)."""
+    n = x.array.ndim
+    return Permute.apply(x, tuple(range(n - 2)) + (n - 1, n - 2))
 
 
 def _check_pair(a, b, op: str) -> None:
@@ -59,6 +65,10 @@ def _promote(a, b):
 
 def matmul(a, b):
     """a @ b with PyTorch's rules for 1-D operands and broadcast batch axes."""
+    sa, sb = getattr(a, "array", None), getattr(b, "array", None)
+    if sa is not None and sb is not None and sa.ndim == 2 and sb.ndim == 2 and \
+            sa.shape[1] == sb.shape[0] and sa.dtype == sb.dtype:
+        return MatMul.apply(a, b)  # the common case, already valid
     _check_pair(a, b, "matmul")
     a, b = _promote(a, b)
     sa, sb = a.array.shape, b.array.shape

@@ -14,22 +14,33 @@ from chainrule.autograd.function import Op
 
 
 def sum_to(g, shape: tuple):
-    """Sum the gradient `g` down to `shape`, undoing NumPy broadcasting.
+    """Sum the gradient `g` down to `shape`, undoing NumPy broadcasting (identity if equal)."""
+    if g.array.shape == shape:
+        return g
+    return SumTo.apply(g, tuple(shape))
+
+
+class SumTo(Op):
+    """Sum x down to `shape`, the shape it was broadcast from.
 
     Broadcasting (1) prepends axes and (2) stretches size-1 axes; so sum over the prepended
-    axes, then over the stretched ones with keepdim. The identity when the shapes agree.
-    """
-    gshape = g.array.shape
-    if gshape == shape:
-        return g
-    lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1
-    )
-    from chainrule.ops.reduction import Sum
+    axes, and over the stretched ones keeping them as size 1.
 
-    out = Sum.apply(g, axes, True) if axes else g
-    return Reshape.apply(out, tuple(shape)) if out.array.shape != tuple(shape) else out
+    forward:   out = x.sum(prepended + stretched axes).reshape(shape)
+    backward:  gx = broadcast_to(g, x.shape)          # the transpose of a sum is a copy
+    """
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        lead = x.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
+        return np.sum(x, axis=axes, dtype=x.dtype).reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Expand.apply(g, ctx.in_shape), None
 
 
 class Reshape(Op):
