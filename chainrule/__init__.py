@@ -93,6 +93,7 @@ from chainrule.random import (
     seed,
     set_rng_state,
 )
+from chainrule.serialization import load, save
 from chainrule.tensor import Size, Tensor, device
 
 FloatTensor = DoubleTensor = LongTensor = Tensor
