@@ -108,7 +108,8 @@ def numel(t) -> int:
 
 
 def result_type(a, b) -> dtype:
-    from chainrule.dtypes import from_numpy_dtype, result_type as _rt
+    from chainrule.dtypes import from_numpy_dtype
+    from chainrule.dtypes import result_type as _rt
 
     return from_numpy_dtype(_rt(a, b))
 
@@ -119,7 +120,8 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     from chainrule.dtypes import category, from_numpy_dtype
 
     ca, cb = category(a.np), category(b.np)
-    if ca != cb:  # PyTorch: the higher category wins whatever the widths (int32, float16 -> float16)
+    # PyTorch: the higher category wins whatever the widths (int32, float16 -> float16)
+    if ca != cb:
         return a if ca > cb else b
     return from_numpy_dtype(_np.promote_types(a.np, b.np))
 
