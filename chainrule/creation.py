@@ -37,7 +37,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
     if isinstance(data, Tensor):
         array = data.array.copy()
     else:
-        array = np.array(_to_array(data, "tensor"), copy=True)
+        # a float dtype given: Python floats go straight to it, not through the default dtype
+        target = None if dtype is None else dtypes.to_numpy_dtype(dtype)
+        array = np.array(_to_array(data, "tensor", target if target is not None
+                                   and target.kind == "f" else None), copy=True)
     if dtype is not None:
         array = array.astype(dtypes.to_numpy_dtype(dtype))
     return _finish(array, requires_grad, device, "tensor")
@@ -155,9 +158,26 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError(f"linspace: number of steps must be a non-negative int, got {steps!r}")
-    array = np.linspace(float(start), float(end), int(steps))
-    return _finish(array.astype(_np_dtype(dtype, dtypes.get_default_dtype().np)),
-                   requires_grad, device, "linspace")
+    dt = _np_dtype(dtype, dtypes.get_default_dtype().np)
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    if dt.kind == "f":
+        work, start, end = dt, dt.type(start), dt.type(end)
+    else:  # PyTorch casts the ends to the integer type and steps in float64
+        work, start, end = np.dtype(np.float64), int(start), int(end)
+    n = int(steps)
+    step = (work.type(end) - work.type(start)) / work.type(max(n - 1, 1))
+    # PyTorch's kernel counts up from start for the first half and down from end for the
+    # second, each element one fused multiply-add; longdouble stands in for the fma's single
+    # rounding, so the values agree to the last bit.
+    i = np.arange(n)
+    half = n // 2
+    wide = np.float16 if work == np.float16 else np.longdouble  # half: every op rounds
+    hstep = wide(step)
+    array = np.concatenate([wide(start) + hstep * i[:half].astype(wide),
+                            wide(end) - hstep * (n - 1 - i[half:]).astype(wide)]).astype(work)
+    if n == 1:
+        array[0] = start
+    return _finish(array.astype(dt), requires_grad, device, "linspace")
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,

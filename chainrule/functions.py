@@ -6,6 +6,8 @@ the first argument is a Tensor (PyTorch raises a TypeError there too).
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from chainrule import dtypes
@@ -79,8 +81,9 @@ def cat(tensors, dim=0) -> Tensor:
                            "concatenated")
     d = _dim(dim, ref.ndim, "cat")
     for k, t in enumerate(ts):
-        if t.ndim != ref.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref.shape))
-                                     if i != d):
+        # builtins.any: this module's `any` is torch.any (made from METHOD_FUNCTIONS below)
+        if t.ndim != ref.ndim or builtins.any(
+                a != b for i, (a, b) in enumerate(zip(t.shape, ref.shape)) if i != d):
             raise RuntimeError(
                 f"cat(): Sizes of tensors must match except in dimension {d}. Expected size "
                 f"{list(ref.shape)} (apart from dim {d}) but got size {list(t.shape)} for "

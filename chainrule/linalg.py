@@ -27,7 +27,8 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     if ord == float("-inf"):
         return x.abs().amin(dim if dim is not None else (), keepdim)
     if ord == 0:
-        return (x != 0).to(x.dtype).sum(dim, keepdim)
+        # a count: piecewise constant, but as in PyTorch it stays in the graph (gradient 0)
+        return (x != 0).to(x.dtype).sum(dim, keepdim) + (x * 0.0).sum(dim, keepdim)
     if ord == 2:
         return _Norm2.apply(x, axes, keepdim)
     if ord == 1:
@@ -45,10 +46,12 @@ class _Norm2(Op):
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        out = np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+        # an ndarray (never a NumPy scalar) of x's dtype, so that the saved value is the output
+        out = np.asarray(np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))).astype(
+            x.dtype, copy=False)
         ctx.save_for_backward(x, out)
         ctx.axis, ctx.keepdims, ctx.in_shape = axis, keepdims, x.shape
-        return out.astype(x.dtype, copy=False)
+        return out
 
     @staticmethod
     def backward(ctx, g):

@@ -35,7 +35,7 @@ class Tensor:
 
     # The fields every tensor sets are slots; the rarely set ones are class-level defaults
     # (instances get their own value in __dict__ when one is set), which keeps `_make` cheap.
-    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_output_nr", "_version",
+    __slots__ = ("array", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version",
                  "__weakref__", "__dict__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
     _base = None  # the tensor whose memory this view shares
@@ -57,8 +57,8 @@ class Tensor:
     def _make(cls, array: np.ndarray, grad_fn, output_nr: int, requires_grad: bool):
         t = object.__new__(cls)
         t.array = array
-        t.requires_grad = requires_grad
-        t.grad = None
+        t._requires_grad = requires_grad
+        t._grad = None
         t.grad_fn = grad_fn
         t._output_nr = output_nr
         t._version = [0]
@@ -66,11 +66,52 @@ class Tensor:
 
     def _init(self, array, grad_fn, output_nr, requires_grad):
         self.array = array
-        self.requires_grad = requires_grad
-        self.grad = None
+        self._requires_grad = requires_grad
+        self._grad = None
         self.grad_fn = grad_fn
         self._output_nr = output_nr
         self._version = [0]
+
+    # ------------------------------------------------------------------ autograd fields
+    @property
+    def requires_grad(self) -> bool:
+        """Whether ops on this tensor record a graph (set it on leaves only)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        value = builtins.bool(value)
+        if value and self.array.dtype.kind != "f":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients; this one is "
+                f"{self.dtype} (convert with .float() first)"
+            )
+        if self.grad_fn is not None and not value:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to "
+                "use a computed variable in a subgraph that doesn't require differentiation "
+                "use var_no_grad = var.detach()."
+            )
+        self._requires_grad = value
+
+    @property
+    def grad(self):
+        """The gradient accumulated by backward() (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                                f"{type(value).__name__}")
+            if value.array.shape != self.array.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: the tensor is "
+                                   f"{list(self.shape)}, the grad {list(value.shape)}")
+            if value.array.dtype != self.array.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: the tensor "
+                                   f"is {self.dtype}, the grad {value.dtype}")
+        self._grad = value
 
     # ------------------------------------------------------------------ metadata
     @property
@@ -313,7 +354,7 @@ class Tensor:
         if self._base is not None:
             raise RuntimeError("detach_() can't be called on a view; use detach() instead")
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         return self
 
     def clone(self, *, memory_format=None) -> Tensor:
@@ -766,7 +807,12 @@ class Tensor:
         return _var(self, dim, unbiased, keepdim, correction, "var")
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return _var(self, dim, unbiased, keepdim, correction, "std").sqrt()
+        v = _var(self, dim, unbiased, keepdim, correction, "std")
+        zero = np.asarray(v.array == 0)
+        if not zero.any():
+            return v.sqrt()
+        # PyTorch's std gradient is 0 where std is 0 (not sqrt's infinite slope times 0 = NaN)
+        return ew.Where.apply(zero, 0.0, ew.Where.apply(zero, 1.0, v).sqrt())
 
     def prod(self, dim=None, keepdim=False, *, dtype=None):
         x = self if dtype is None else self.to(dtype)
@@ -1152,9 +1198,18 @@ class Tensor:
     def index_select(self, dim, index):
         return ix.index_select(self, dim, index)
 
-    def take_along_dim(self, indices, dim):
-        return self.gather(dim, indices.expand(*[max(a, b) for a, b in zip(
-            indices.shape, self.shape)]) if indices.ndim == self.ndim else indices)
+    def take_along_dim(self, indices, dim=None):
+        if dim is None:
+            return self.reshape(-1).gather(0, indices.reshape(-1))
+        d = _dim(dim, self.ndim, "take_along_dim")
+        if indices.ndim != self.ndim:
+            raise RuntimeError(f"take_along_dim(): input and indices should have the same number "
+                               f"of dimensions, but got {self.ndim} dimensions for input, and "
+                               f"{indices.ndim} dimensions for indices")
+        # both broadcast in every dim but `dim`, where each keeps its own size
+        sizes = [-1 if k == d else max(a, b) for k, (a, b) in enumerate(zip(self.shape,
+                                                                          indices.shape))]
+        return self.expand(*sizes).gather(d, indices.expand(*sizes))
 
     def masked_select(self, mask):
         mask = _as_mask(mask, self, "masked_select")
@@ -1936,15 +1991,15 @@ def _inplace_unary(t: Tensor, fn, name: str) -> Tensor:
                                 base.requires_grad)
         new_base = ix.ViewScatter.apply(old_base, result, t._view_fn)
         _assign(t, result.array, name)
-        base.grad_fn, base._output_nr, base.requires_grad = new_base.grad_fn, 0, True
+        base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, 0, True
         base._version[0] += 1
         view = t._view_fn(base)
-        t.grad_fn, t._output_nr, t.requires_grad = view.grad_fn, 0, True
+        t.grad_fn, t._output_nr, t._requires_grad = view.grad_fn, 0, True
         return t
     _assign(t, result.array, name)
     t._version[0] += 1
     if result.requires_grad:
-        t.grad_fn, t._output_nr, t.requires_grad = result.grad_fn, 0, True
+        t.grad_fn, t._output_nr, t._requires_grad = result.grad_fn, 0, True
     return t
 
 

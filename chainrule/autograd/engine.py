@@ -59,17 +59,25 @@ def _accumulate(leaf, grad, create_graph: bool) -> None:
         grad = _hooked(leaf._hooks, grad)
     if leaf.grad is None:
         if create_graph:
-            leaf.grad = grad
+            leaf._grad = grad
         else:
             # A fresh array: the same gradient array may reach several leaves (e.g. from add).
-            leaf.grad = Tensor._make(np.array(grad.array, copy=True), None, 0, False)
+            leaf._grad = Tensor._make(np.array(grad.array, copy=True), None, 0, False)
     elif create_graph or leaf.grad.requires_grad:
-        leaf.grad = leaf.grad + grad
+        leaf._grad = leaf.grad + grad
     else:
         leaf.grad.array += grad.array
     if leaf._post_acc_hooks:
         for hook in leaf._post_acc_hooks:
             hook(leaf)
+
+
+def _pend(leaf_grads: dict, leaf, grad) -> None:
+    entry = leaf_grads.get(id(leaf))
+    if entry is None:
+        leaf_grads[id(leaf)] = [leaf, grad]
+    else:
+        entry[1] = entry[1] + grad
 
 
 def _tensor_hooks(node: Node, buf: list, create_graph: bool) -> None:
@@ -84,11 +92,9 @@ def _tensor_hooks(node: Node, buf: list, create_graph: bool) -> None:
             if t is not None:
                 g = buf[nr]
                 if t.grad is None:
-                    t.grad = g if create_graph else g.detach().clone()
-                elif create_graph:
-                    t.grad = t.grad + g
-                else:
-                    t.grad.array += g.array
+                    t._grad = g if create_graph else g.detach().clone()
+                else:  # out of place, as PyTorch's retain_grad: an old .grad is not changed
+                    t._grad = t.grad + g
 
 
 def _zeros_for(meta):
@@ -153,16 +159,17 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
                     pending[edge[0]] -= 1
                     if pending[edge[0]] == 0:
                         topo.append(edge[0])
+        # A target's own node is captured from its buffer, not run (unless it leads on to
+        # another input): as in PyTorch, grad(y, h) neither computes nor frees h's history.
         for node in reversed(topo):  # parents before children: go bottom-up
             for edge in node._edges:
                 if edge is None:
                     continue
                 nxt = edge[0]
-                if (nxt in needed) if isinstance(nxt, Node) else (id(nxt) in leaf_ids):
+                if (nxt in needed or nxt in target_nodes) if isinstance(nxt, Node) \
+                        else (id(nxt) in leaf_ids):
                     needed.add(node)
                     break
-            if node in target_nodes:
-                needed.add(node)
 
     # Seed the buffers with the root gradients.
     buffers: dict[Node, list] = {}
@@ -180,6 +187,9 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
         nr = r._output_nr
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
+    # Gradients reaching a leaf along several edges are summed first; its hooks and `.grad`
+    # then see the sum once (PyTorch's AccumulateGrad), so a clipping hook clips the total.
+    leaf_grads: dict[int, list] = {}
     ready = [n for n in deps if deps[n] == 0]
     prev_mode = _state.enabled
     _state.enabled = create_graph
@@ -204,7 +214,8 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
                     in_grads = _call_backward(node, buf)
             else:
                 in_grads = ()
-            if not retain_graph:
+            # free only what this pass needed: grad(y, h) leaves h's own history usable
+            if not retain_graph and (needed is None or node in needed):
                 node._saved = None
                 node._freed = True
             n_grads = len(in_grads)
@@ -230,15 +241,21 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
                     if g.array.shape != nxt.array.shape or g.array.dtype != nxt.array.dtype:
                         g = _check_grad(node, i, g, edge)
                     if inputs is None:
-                        _accumulate(nxt, g, create_graph)
+                        _pend(leaf_grads, nxt, g)
                     else:
                         k = capture_leaf.get(id(nxt))
                         if k is None:
                             continue
                         if accumulate:
-                            _accumulate(nxt, g, create_graph)
+                            _pend(leaf_grads, nxt, g)
                         else:
                             results[k] = g if results[k] is None else results[k] + g
+        for leaf, g in leaf_grads.values():
+            _accumulate(leaf, g, create_graph)
+        if not accumulate:  # grad() runs a leaf's hooks on what it returns, as PyTorch
+            for k in capture_leaf.values():
+                if results[k] is not None and inputs[k]._hooks:
+                    results[k] = _hooked(inputs[k]._hooks, results[k])
     finally:
         _state.enabled = prev_mode
 

@@ -189,7 +189,7 @@ class Function:
         for a in args:
             if isinstance(a, Tensor):
                 raw.append(a.array)
-                if a.requires_grad:
+                if a._requires_grad:
                     tracking = True
             else:
                 raw.append(a)
@@ -197,7 +197,8 @@ class Function:
             tracking = False
         ctx = Node(cls)
         if tracking:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad
+                                         for a in args)
         result = cls.forward(ctx, *raw, **kwargs)
         if tracking:
             return _record(cls, ctx, args, raw, result)
@@ -240,7 +241,7 @@ def _record(cls, ctx, args, raw, result):
     out_objs = result if multi else (result,)
     edges = []
     for a in args:
-        if isinstance(a, Tensor) and a.requires_grad:
+        if isinstance(a, Tensor) and a._requires_grad:
             fn = a.grad_fn
             edges.append((fn, a._output_nr) if fn is not None else (a, 0))
         else:

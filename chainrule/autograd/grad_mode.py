@@ -33,11 +33,15 @@ class _GradMode:
 
     enabled: bool = True
 
-    def __init__(self, orig_func=None):
-        # `@no_grad` without parentheses hands us the function itself.
-        self._wrapped = None
+    def __new__(cls, orig_func=None, *args, **kwargs):
+        # `@no_grad` without parentheses hands us the function: return it wrapped, as PyTorch
+        # does (so it keeps its __name__ and stays a plain function).
         if callable(orig_func):
-            self._wrapped = self(orig_func)
+            return cls()(orig_func)
+        return super().__new__(cls)
+
+    def __init__(self, orig_func=None):
+        self._wrapped = None
 
     def __enter__(self):
         self._prev = _state.enabled
@@ -92,6 +96,10 @@ class set_grad_enabled(_GradMode):  # noqa: N801
     def __enter__(self):
         return self
 
+    def __call__(self, func):
+        _state.enabled = self._prev  # used as a decorator: the mode applies only inside func
+        return super().__call__(func)
+
     def clone(self):
         return _Setter(self.enabled)
 
@@ -107,10 +115,6 @@ class inference_mode(_GradMode):  # noqa: N801
 
     def __init__(self, mode: bool = True):
         self._wrapped = None
-        if callable(mode):  # bare @inference_mode
-            self.enabled = False
-            self._wrapped = self(mode)
-            return
         self.enabled = not mode
 
     def __enter__(self):

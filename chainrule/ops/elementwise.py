@@ -62,12 +62,13 @@ class Mul(Op):
 
     forward:   out = a * b
     backward:  ga = sum_to(g * b, a.shape)     gb = sum_to(g * a, b.shape)
-    saved:     a, b
+    saved:     b if a needs a gradient, a if b does (so x[:, 0] = x[:, 3] * 2 stays legal)
     """
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(a if need and need[1] else None, b if need and need[0] else None)
         ctx.shapes = (_shape(a), _shape(b))
         return a * b
 
@@ -85,13 +86,14 @@ class Div(Op):
     forward:   out = a / b
     backward:  ga = sum_to(g / b, a.shape)              # d out / d a = 1 / b
                gb = sum_to(-g * a / (b * b), b.shape)   # d out / d b = -a / b**2
-    saved:     a, b
+    saved:     b; a too if b needs a gradient
     edges:     b == 0 gives inf/nan as NumPy does
     """
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(a if need and need[1] else None, b)
         ctx.shapes = (_shape(a), _shape(b))
         with np.errstate(divide="ignore", invalid="ignore"):
             return a / b
@@ -474,7 +476,7 @@ class Erf(Op):
         ctx.save_for_backward(x)
         # NumPy has no erf; math.erf is exact, and applied elementwise it is fast enough for
         # the sizes where erf appears (GELU on small models).
-        return _erf(x).astype(x.dtype)
+        return np.asarray(_erf(x), dtype=x.dtype)  # a 0-d input gives a Python float
 
     @staticmethod
     def backward(ctx, g):
@@ -501,7 +503,8 @@ class Gelu(Op):
         if approximate == "tanh":
             u = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)
             return (0.5 * x * (1.0 + np.tanh(u))).astype(x.dtype, copy=False)
-        return (x * 0.5 * (1.0 + _erf(x / math.sqrt(2.0)).astype(x.dtype))).astype(x.dtype)
+        return (x * 0.5 * (1.0 + np.asarray(_erf(x / math.sqrt(2.0)), dtype=x.dtype))).astype(
+            x.dtype)
 
     @staticmethod
     def backward(ctx, g):

@@ -20,20 +20,23 @@ class MatMul(Op):
 
     forward:   out = a @ b
     backward:  ga = sum_to(g @ b.mT, a.shape)      gb = sum_to(a.mT @ g, b.shape)
-    saved:     a, b
+    saved:     b if a needs a gradient, a if b does
     """
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(a if need and need[1] else None, b if need and need[0] else None)
+        ctx.shapes = (a.shape, b.shape)
         return np.matmul(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        ga = sum_to(MatMul.apply(g, _mT(b)), a.array.shape) if need_a else None
-        gb = sum_to(MatMul.apply(_mT(a), g), b.array.shape) if need_b else None
+        sa, sb = ctx.shapes
+        ga = sum_to(MatMul.apply(g, _mT(b)), sa) if need_a else None
+        gb = sum_to(MatMul.apply(_mT(a), g), sb) if need_b else None
         return ga, gb
 
 
