@@ -428,7 +428,8 @@ class Tensor:
     def register_post_accumulate_grad_hook(self, hook) -> _RemovableHandle:
         """hook(tensor) runs after `.grad` of this leaf has been accumulated."""
         if not self.is_leaf:
-            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors")
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._post_acc_hooks is None:

@@ -85,8 +85,8 @@ def test_gd_factorise_ad_follows_pytorch_step_for_step(monkeypatch):
     results = {}
     for lib in (chainrule, torch):
         queue = list(starts)
-        monkeypatch.setattr(lib, "rand", lambda *a, _lib=lib, **k: _lib.tensor(
-            queue.pop(0), dtype=k["dtype"], requires_grad=k["requires_grad"]))
+        monkeypatch.setattr(lib, "rand", lambda *a, _lib=lib, _q=queue, **k: _lib.tensor(
+            _q.pop(0), dtype=k["dtype"], requires_grad=k["requires_grad"]))
         ns = _run(GD_FACTORISE_AD, lib)
         data = lib.tensor(features)
         U, V = ns["gd_factorise_ad"](data - data.mean(dim=0), 2, num_epochs=200)
@@ -167,8 +167,8 @@ def test_sgd_mlp_is_pytorch_step_for_step(monkeypatch):
     out = {}
     for lib in (chainrule, torch):
         queue = [w1, w2]
-        monkeypatch.setattr(lib, "randn", lambda *a, _lib=lib, **k: _lib.tensor(
-            queue.pop(0), dtype=_lib.float, requires_grad=k.get("requires_grad", False)))
+        monkeypatch.setattr(lib, "randn", lambda *a, _lib=lib, _q=queue, **k: _lib.tensor(
+            _q.pop(0), dtype=_lib.float, requires_grad=k.get("requires_grad", False)))
         ns = _run(SGD_MLP, lib)
         data_tr, targets_tr, _, _ = _prepare(lib, features, names, np.random.default_rng(1))
         out[lib.__name__] = [t.numpy() for t in ns["sgd_mlp"](data_tr, targets_tr)]
@@ -233,8 +233,8 @@ def test_autoencoder_loss_curves_equal_pytorch(monkeypatch, name):
     for lib in (chainrule, torch):
         monkeypatch.setattr(lib, "rand", lambda *a, _lib=lib, **k: _lib.tensor(data))
         queue = list(inits)
-        monkeypatch.setattr(lib, "randn", lambda *a, _lib=lib, **k: _lib.tensor(
-            queue.pop(0), requires_grad=k.get("requires_grad", False)))
+        monkeypatch.setattr(lib, "randn", lambda *a, _lib=lib, _q=queue, **k: _lib.tensor(
+            _q.pop(0), requires_grad=k.get("requires_grad", False)))
         ns = _run(AUTOENCODER, lib)
         curves[lib.__name__] = ns["train"](OPTIMISERS[name](lib))
     ours, theirs = curves["chainrule"], curves["torch"]

@@ -5,7 +5,8 @@ For f: inputs -> outputs, the Jacobian J[j, i] = d out_j / d in_i is built twice
     numerical    column i = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)
 and compared elementwise: |a - n| <= atol + rtol |n|. The defaults (atol 1e-6, rtol 1e-5) are
 tighter than PyTorch's (1e-5, 1e-3): float64 central differences with eps = 1e-6 are good to
-~1e-9 relative on smooth functions, and at rtol 1e-3 a rule that is 0.1% off would pass. For large inputs, whole Jacobians cost
+~1e-9 relative on smooth functions, and at rtol 1e-3 a rule that is 0.1% off would pass.
+For large inputs, whole Jacobians cost
 too much, so random projections u^T J v are compared instead (a wrong rule still shows:
 a random u and v are orthogonal to a nonzero error with probability 0).
 """
