@@ -11,7 +11,8 @@ from typing import NamedTuple
 import numpy as np
 
 from chainrule.autograd.function import Op
-from chainrule.ops.shape import Expand, Reshape
+from chainrule.ops.elementwise import Div, Mul, Where
+from chainrule.ops.shape import Expand, Flip, Reshape
 
 
 def _kept_shape(shape: tuple, axis) -> tuple:
@@ -64,10 +65,229 @@ class Mean(Op):
     def forward(ctx, x, axis, keepdims):
         ctx.in_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
         ctx.n = x.size // max(int(np.prod(_kept_shape(x.shape, axis))), 1) if x.size else 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.mean(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+        if x.size == 0:  # 0 / 0 is NaN, without np.mean's "Mean of empty slice" warning
+            with np.errstate(invalid="ignore"):
+                return np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype) / x.dtype.type(0)
+        return np.mean(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, g):
         gx = _unreduce(g, ctx.in_shape, ctx.axis, ctx.keepdims)
         return gx / ctx.n if ctx.n else gx, None, None
+
+
+def _keep(g, in_shape: tuple, axis, keepdims: bool):
+    """A reduced tensor with its reduced axes put back as size 1 (it then broadcasts over x)."""
+    return g if keepdims else Reshape.apply(g, _kept_shape(in_shape, axis))
+
+
+class Prod(Op):
+    """Product over `axis`.
+
+    forward:   out = x.prod(axis, keepdims)
+    backward:  gx_i = g * prod_{j != i} x_j      # the exclusive product along the reduced axes
+               no zero in x:  gx = g * (out / x)    (PyTorch's rule, rounding included)
+               zeros:  with P = prod of the nonzero x_j, S = sum of the zero x_j (0 in value,
+               not in derivative) and c the zeros in the slice:
+                   at a zero:     excl = P * (1 if c == 1, S - x if c == 2, else 0)
+                   at a nonzero:  excl = P / x * (1 if c == 0, S if c == 1, else 0)
+               Every branch equals prod_{j != i} x_j and has its derivative (c <= 1: exactly;
+               c >= 2: to first order), so the second derivative is right too. No division by 0.
+    saved:     x, out
+    edges:     an empty slice gives 1 and an empty gradient; overflow to inf as NumPy
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        ctx.axis, ctx.keepdims = axis, keepdims
+        out = np.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        axis, shape = ctx.axis, x.array.shape
+        g = _keep(g, shape, axis, ctx.keepdims)
+        zero = x.array == 0
+        if not zero.any():
+            return g * (_keep(out, shape, axis, ctx.keepdims) / x), None, None
+        c = zero.sum(axis=axis, keepdims=True)
+        nz = Where.apply(zero, 1.0, x)
+        p = Prod.apply(nz, axis, True)
+        s = Sum.apply(Where.apply(zero, x, 0.0), axis, True)
+        at_zero = Where.apply(c == 1, 1.0, Where.apply(c == 2, s - x, 0.0))
+        at_nonzero = Where.apply(c == 0, 1.0, Where.apply(c == 1, s, 0.0)) / nz
+        return g * (p * Where.apply(zero, at_zero, at_nonzero)), None, None
+
+
+class Amax(Op):
+    """Largest (largest=True) or smallest element over `axis`; NaN wins, as in PyTorch.
+
+    forward:   out = x.max(axis) or x.min(axis)
+    backward:  gx = g / count * (x == out)      # ties share the gradient evenly (torch.amax)
+    saved:     the tie mask and its count per slice (constants: the rule is piecewise linear)
+    edges:     a NaN in the slice: its gradient is NaN (torch.amax); with nan_ties=True
+               (torch.max() with no dim) the NaN positions share it instead
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims, largest, *, nan_ties=False):
+        ctx.axis, ctx.keepdims, ctx.shape = axis, keepdims, x.shape
+        if x.ndim and any(x.shape[a] == 0 for a in _axis_tuple(axis, x.ndim)):
+            name = "amax" if largest else "amin"
+            d = next(a for a in _axis_tuple(axis, x.ndim) if x.shape[a] == 0)
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        out = (np.max if largest else np.min)(x, axis=axis, keepdims=keepdims)
+        if ctx.needs_input_grad:
+            kept = out if keepdims else out.reshape(_kept_shape(x.shape, axis))
+            hit = x == kept
+            if nan_ties:
+                hit |= np.isnan(x) & np.isnan(kept)
+            count = hit.sum(axis=axis, keepdims=True)
+            ctx.hit = hit.astype(x.dtype)
+            if (count == 1).all():
+                ctx.count = None
+            else:  # a NaN slice has no tie (count 0): its gradient is NaN, as torch.amax's
+                ctx.count = np.where(count == 0, np.nan, count).astype(x.dtype)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        g = _keep(g, ctx.shape, ctx.axis, ctx.keepdims)
+        if ctx.count is not None:
+            g = Div.apply(g, ctx.count)
+        return Mul.apply(g, ctx.hit), None, None, None
+
+
+def _axis_tuple(axis, ndim: int) -> tuple:
+    if axis is None:
+        return tuple(range(ndim))
+    return axis if isinstance(axis, tuple) else (axis,)
+
+
+def _shift(x: np.ndarray, axis) -> np.ndarray:
+    """The max over `axis` (kept dims) with infinities replaced by 0: what logsumexp subtracts.
+
+    Subtracting +-inf would turn every term into NaN; with 0 instead an all -inf slice sums
+    to 0 (log gives -inf) and a +inf element stays +inf, as in PyTorch. An empty slice has no
+    max: 0 is as good as any.
+    """
+    if x.size == 0:
+        return np.zeros(_kept_shape(x.shape, axis), dtype=x.dtype)
+    m = np.max(x, axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isinf(m), x.dtype.type(0), m)
+    return m
+
+
+def _max(x: np.ndarray, axis):
+    """The max over `axis` (kept dims) that softmax subtracts; 0 for an empty x (no max)."""
+    return np.max(x, axis=axis, keepdims=True) if x.size else x.dtype.type(0)
+
+
+class LogSumExp(Op):
+    """log(sum(exp(x))) over `axis`, stable.
+
+    forward:   m = max(x) (0 where infinite);  out = log(sum(exp(x - m))) + m
+    backward:  gx = g * exp(x - out)           # = g * softmax(x)
+    saved:     x, out
+    edges:     all -inf gives -inf; a +inf gives +inf; their gradients are NaN, as PyTorch
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        ctx.axis, ctx.keepdims = axis, keepdims
+        v, ax = (x.reshape(1), 0) if x.ndim == 0 else (x, axis)  # 0-d: NumPy returns scalars
+        m = _shift(v, ax)
+        e = v - m
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.exp(e, out=e)
+            out = np.sum(e, axis=ax, keepdims=True)
+            np.log(out, out=out)
+        out += m
+        if x.ndim == 0 or not keepdims:
+            out = out.reshape(()) if x.ndim == 0 else np.squeeze(out, axis)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        shape, axis, keep = x.array.shape, ctx.axis, ctx.keepdims
+        return _keep(g, shape, axis, keep) * (x - _keep(out, shape, axis, keep)).exp(), None, None
+
+
+class Softmax(Op):
+    """exp(x) / sum(exp(x)) along `axis`, stable (the max is subtracted first).
+
+    forward:   e = exp(x - max(x));  out = e / sum(e)
+    backward:  gx = out * (g - sum(g * out))   # the Jacobian diag(out) - out out^T, applied to g
+    saved:     out
+    edges:     a slice of all -inf, or with a +inf, gives NaN (as PyTorch)
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis if x.ndim else None
+        v, ax = (x.reshape(1), 0) if x.ndim == 0 else (x, axis)  # 0-d: NumPy returns scalars
+        with np.errstate(invalid="ignore"):
+            e = v - _max(v, ax)
+            np.exp(e, out=e)
+            e /= np.sum(e, axis=ax, keepdims=True)
+        e = e.reshape(x.shape)
+        ctx.save_for_backward(e)
+        return e
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return out * (g - Sum.apply(g * out, ctx.axis, True)), None
+
+
+class LogSoftmax(Op):
+    """x - log(sum(exp(x))) along `axis`, stable.
+
+    forward:   s = x - max(x);  out = s - log(sum(exp(s)))
+    backward:  gx = g - exp(out) * sum(g)       # exp(out) is the softmax
+    saved:     out
+    edges:     a slice of all -inf, or with a +inf, gives NaN (as PyTorch)
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis if x.ndim else None
+        v, ax = (x.reshape(1), 0) if x.ndim == 0 else (x, axis)  # 0-d: NumPy returns scalars
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = v - _max(v, ax)
+            s -= np.log(np.sum(np.exp(s), axis=ax, keepdims=True))
+        s = s.reshape(x.shape)
+        ctx.save_for_backward(s)
+        return s
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g - out.exp() * Sum.apply(g, ctx.axis, True), None
+
+
+class Cumsum(Op):
+    """Running sum along `axis`; integers and bools sum in int64 (as PyTorch).
+
+    forward:   out_i = sum_{j <= i} x_j
+    backward:  gx_j = sum_{i >= j} g_i = flip(cumsum(flip(g)))     # a reversed running sum
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        if x.ndim == 0:
+            return x.astype(np.int64) if x.dtype.kind in "biu" else x.copy()
+        dtype = np.int64 if x.dtype.kind in "biu" else x.dtype
+        return np.cumsum(x, axis=axis, dtype=dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        if g.array.ndim == 0 or g.array.shape[ctx.axis] == 1:
+            return g, None
+        return Flip.apply(Cumsum.apply(Flip.apply(g, (ctx.axis,)), ctx.axis), (ctx.axis,)), None
