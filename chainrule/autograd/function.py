@@ -186,22 +186,25 @@ class Function:
         # The hot path of every built-in op: unwrap the arrays, run the kernel, wrap the result.
         tracking = False
         raw = []
+        needs = []
         for a in args:
             if isinstance(a, Tensor):
                 raw.append(a.array)
                 if a._requires_grad:
                     tracking = True
+                    needs.append(True)
+                    continue
             else:
                 raw.append(a)
-        if tracking and not _state.enabled:
-            tracking = False
+            needs.append(False)
         ctx = Node(cls)
-        if tracking:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad
-                                         for a in args)
-        result = cls.forward(ctx, *raw, **kwargs)
-        if tracking:
+        if tracking and _state.enabled:
+            ctx.needs_input_grad = tuple(needs)
+            result = cls.forward(ctx, *raw, **kwargs)
+            if type(result) is np.ndarray and ctx._non_diff is None:
+                return _record_one(cls, ctx, args, raw, result, needs)
             return _record(cls, ctx, args, raw, result)
+        result = cls.forward(ctx, *raw, **kwargs)
         if type(result) is tuple:
             return tuple(Tensor._make(_as_array(r), None, 0, False) for r in result)
         out = Tensor._make(result if type(result) is np.ndarray else np.asarray(result),
@@ -209,6 +212,29 @@ class Function:
         if cls.is_view:
             _share_version(cls, args, (out,))
         return out
+
+
+def _record_one(cls, ctx, args, raw, result, needs):
+    """_record for the common case: one ndarray output (the same steps, fewer of them)."""
+    edges = []
+    for a, need in zip(args, needs):
+        if need:
+            fn = a.grad_fn
+            edges.append((fn, a._output_nr) if fn is not None else (a, 0))
+        else:
+            edges.append(None)
+    ctx._edges = edges
+    diff = result.dtype.kind == "f"
+    out = Tensor._make(result, ctx if diff else None, 0, diff)
+    ctx._out_meta = ((result.shape, result.dtype),)
+    if ctx._to_save is not None:
+        ctx._saved = _resolve_saved(ctx._to_save, args, raw, (result,), (out,))
+        ctx._to_save = None
+    if cls.is_view:
+        _share_version(cls, args, (out,))
+    if anomaly_hook is not None:
+        anomaly_hook(ctx, [out])
+    return out
 
 
 def _apply_tensor_forward(cls, args, kwargs):

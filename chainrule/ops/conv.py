@@ -1,0 +1,485 @@
+"""Convolution, pooling, normalisation, embedding and padding ops (the kernels of chainrule.nn).
+
+Every spatial op works on 4-D arrays (N, C, H, W); the 1-D forms add a unit H axis first. The
+geometry of a window op is one `Geometry` (kernel, stride, dilation, padding on each side,
+output size), computed and checked once by `chainrule.nn._functional_layers`.
+
+Convolution is im2col (a strided view of the padded input, copied once into columns) plus one
+batched matmul. It is bilinear in (x, w), and its two gradients are ops of their own:
+
+    Conv2d           out = conv(x, w) + b
+    ConvInputGrad    gx  = conv^T(g, w)      the adjoint of x -> conv(x, w), = conv_transpose
+    ConvWeightGrad   gw  = conv_w(x, g)      the adjoint of w -> conv(x, w)
+
+From <h, conv(x, w)> = <conv^T(h, w), x> = <conv_w(x, h), w>, the backward of each of the
+three is made of the other two, so the set is closed under differentiation: double backward
+(and any order) through conv and conv_transpose needs no further rules. Pooling works the
+same way: MaxPool2d / _PoolScatter / _PoolGather, AvgPool2d / _AvgPoolAdjoint.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from chainrule.autograd import grad_mode
+from chainrule.autograd.function import Op
+
+
+class Geometry(NamedTuple):
+    """The windows of a 2-D conv / pool: window (oy, ox) starts at (oy*sh, ox*sw) of the input
+    padded by (pt, pb) rows and (pl, pr) columns, and reads kh x kw taps spaced (dh, dw)."""
+
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    dh: int
+    dw: int
+    pt: int
+    pb: int
+    pl: int
+    pr: int
+    oh: int
+    ow: int
+
+
+def _pad(x: np.ndarray, geo: Geometry, value=0) -> np.ndarray:
+    """x with geo's padding around its last two axes (x itself when there is none)."""
+    if not (geo.pt or geo.pb or geo.pl or geo.pr):
+        return x
+    n, c, h, w = x.shape
+    out = np.empty((n, c, h + geo.pt + geo.pb, w + geo.pl + geo.pr), dtype=x.dtype)
+    out.fill(value)
+    out[:, :, geo.pt:geo.pt + h, geo.pl:geo.pl + w] = x
+    return out
+
+
+def _crop(xp: np.ndarray, geo: Geometry) -> np.ndarray:
+    """Undo `_pad`: the interior of a padded array."""
+    if not (geo.pt or geo.pb or geo.pl or geo.pr):
+        return xp
+    return xp[:, :, geo.pt:xp.shape[2] - geo.pb, geo.pl:xp.shape[3] - geo.pr]
+
+
+def _tap(geo: Geometry, i: int, j: int) -> tuple:
+    """The strided slice of the padded input that kernel tap (i, j) reads for every window."""
+    r, c = i * geo.dh, j * geo.dw
+    return (slice(None), slice(None), slice(r, r + geo.sh * (geo.oh - 1) + 1, geo.sh),
+            slice(c, c + geo.sw * (geo.ow - 1) + 1, geo.sw))
+
+
+def _im2col(x: np.ndarray, geo: Geometry, groups: int) -> np.ndarray:
+    """Columns (G, C/G * kh * kw, N * oh * ow): one column per window of every sample, the
+    rows in w's (c, i, j) order, so that a whole layer is one matmul per group."""
+    xp = _pad(x, geo)
+    n, c = xp.shape[:2]
+    s0, s1, s2, s3 = xp.strides
+    win = as_strided(xp, (c, geo.kh, geo.kw, n, geo.oh, geo.ow),
+                     (s1, s2 * geo.dh, s3 * geo.dw, s0, s2 * geo.sh, s3 * geo.sw), writeable=False)
+    return win.reshape(groups, c // groups * geo.kh * geo.kw, n * geo.oh * geo.ow)
+
+
+def _channels_first(g: np.ndarray, groups: int) -> np.ndarray:
+    """g (N, O, oh, ow) as (G, O/G, N * oh * ow), the layout the column matmuls use (a copy
+    unless g already is a channel-major view)."""
+    n, o = g.shape[:2]
+    return g.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)
+
+
+class Conv2d(Op):
+    """2-D cross-correlation with groups (PyTorch's conv2d), bias added in place.
+
+    forward:   cols = im2col(pad(x))                        (G, C/G*kh*kw, N*oh*ow)
+               out  = w.reshape(G, O/G, -1) @ cols + b      one matmul per group, then laid
+                                                            out as contiguous NCHW
+    backward:  gx = ConvInputGrad(g, w)        # the adjoint of x -> conv(x, w)
+               gw = ConvWeightGrad(x, g)       # the adjoint of w -> conv(x, w)
+               gb = g.sum((0, 2, 3))
+    saved:     x, w (and cols, reused by gw)
+    edges:     geo.oh / geo.ow are taken as given (<= the natural size), so the adjoints of
+               conv_transpose with output_padding line up.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b, geo, groups):
+        n, o = x.shape[0], w.shape[0]
+        cols = _im2col(x, geo, groups)
+        res = np.matmul(w.reshape(groups, o // groups, -1), cols)
+        res = res.reshape(o, n, geo.oh, geo.ow).transpose(1, 0, 2, 3)
+        out = np.empty(res.shape, dtype=res.dtype)  # contiguous NCHW, as PyTorch (x.view works)
+        if b is not None:
+            np.add(res, b.reshape(o, 1, 1), out=out)
+        else:
+            np.copyto(out, res)
+        need = ctx.needs_input_grad
+        if need:
+            ctx.save_for_backward(x, w)
+            ctx.geo, ctx.groups = geo, groups
+            ctx.cols = cols if need[1] else None
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        geo, groups = ctx.geo, ctx.groups
+        gt = _channels_first(g.array, groups) if need_x and need_w else None
+        gx = ConvInputGrad.apply(g, w, x.array.shape, geo, groups, gt=gt) if need_x else None
+        gw = None
+        if need_w:
+            gw = ConvWeightGrad.apply(x, g, w.array.shape, geo, groups, cols=ctx.cols, gt=gt)
+            ctx.cols = None  # a second backward (retain_graph) recomputes them
+        gb = g.sum((0, 2, 3)) if need_b else None
+        return gx, gw, gb, None, None
+
+
+class ConvInputGrad(Op):
+    """conv^T(g, w): the input gradient of conv2d, and the forward of conv_transpose2d.
+
+    forward:   cols = w^T @ g      (G, C/G*kh*kw, N*oh*ow): one matmul per group
+               out  = crop(col2im(cols))     # each tap's slice added back where it was read:
+                                             # kh*kw strided adds, never a loop over pixels
+    backward:  gg = Conv2d(h, w)             # <h, conv^T(g, w)> = <conv(h, w), g>
+               gw = ConvWeightGrad(h, g)     # = <conv_w(h, g), w>
+    saved:     g, w
+    """
+
+    @staticmethod
+    def forward(ctx, g, w, x_shape, geo, groups, gt=None):
+        n, (o, cg) = g.shape[0], w.shape[:2]
+        if gt is None:
+            gt = _channels_first(g, groups)
+        wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
+        cols = np.matmul(wt, gt).reshape(groups * cg, geo.kh, geo.kw, n, geo.oh, geo.ow)
+        hp, wp = x_shape[2] + geo.pt + geo.pb, x_shape[3] + geo.pl + geo.pr
+        gxp = np.zeros((groups * cg, n, hp, wp), dtype=cols.dtype)  # channel-major, like cols
+        for i in range(geo.kh):
+            for j in range(geo.kw):
+                gxp[_tap(geo, i, j)] += cols[:, i, j]
+        if ctx.needs_input_grad:
+            ctx.save_for_backward(g, w)
+            ctx.geo, ctx.groups = geo, groups
+        return np.ascontiguousarray(_crop(gxp, geo).transpose(1, 0, 2, 3))
+
+    @staticmethod
+    def backward(ctx, h):
+        g, w = ctx.saved_tensors
+        need_g, need_w = ctx.needs_input_grad[:2]
+        gg = Conv2d.apply(h, w, None, ctx.geo, ctx.groups) if need_g else None
+        gw = ConvWeightGrad.apply(h, g, w.array.shape, ctx.geo, ctx.groups) if need_w else None
+        return gg, gw, None, None, None
+
+
+class ConvWeightGrad(Op):
+    """conv_w(x, g): the weight gradient of conv2d.
+
+    forward:   out[gr] = g[gr] @ cols[gr]^T      (G, O/G, C/G*kh*kw) -> w's shape; the
+                                                 matmul sums over samples and positions
+    backward:  gx = ConvInputGrad(g, h)      # <h, conv_w(x, g)> = <conv(x, h), g>
+               gg = Conv2d(x, h)             #                   = <conv^T(g, h), x>
+    saved:     x, g
+    """
+
+    @staticmethod
+    def forward(ctx, x, g, w_shape, geo, groups, cols=None, gt=None):
+        if cols is None:
+            cols = _im2col(x, geo, groups)
+        if gt is None:
+            gt = _channels_first(g, groups)
+        if ctx.needs_input_grad:
+            ctx.save_for_backward(x, g)
+            ctx.geo, ctx.groups = geo, groups
+        return np.matmul(gt, cols.transpose(0, 2, 1)).reshape(w_shape)
+
+    @staticmethod
+    def backward(ctx, h):
+        x, g = ctx.saved_tensors
+        need_x, need_g = ctx.needs_input_grad[:2]
+        gx = ConvInputGrad.apply(g, h, x.array.shape, ctx.geo, ctx.groups) if need_x else None
+        gg = Conv2d.apply(x, h, None, ctx.geo, ctx.groups) if need_g else None
+        return gx, gg, None, None, None
+
+
+# ---------------------------------------------------------------------------------- pooling
+class MaxPool2d(Op):
+    """Max over each window; the first maximum in row-major tap order wins (PyTorch's choice).
+
+    forward:   separably, as max over a window = max over its rows of the max within a row:
+               wmax, wi = max and first argmax over each window's columns   (every row)
+               out, idx = max over the window's rows of wmax, and i * kw + wi of the first
+                          row that attains it                     (xp padded with -inf)
+    backward:  gx = _PoolScatter(g, idx)     # g goes to the argmax of its window, summed
+                                             # where windows overlap
+    saved:     idx (int8 tap numbers, constant)
+    edges:     ties: only the first maximum (row-major) gets the gradient. A NaN makes out
+               NaN; its gradient then goes to the window's first tap.
+    """
+
+    @staticmethod
+    def forward(ctx, x, geo):
+        xp = _pad(x, geo, -np.inf)
+        wmax, wi = _first_max([xp[..., j * geo.dw:j * geo.dw + geo.sw * (geo.ow - 1) + 1:geo.sw]
+                               for j in range(geo.kw)], np.int8 if geo.kw < 128 else np.int32)
+        rows = [slice(i * geo.dh, i * geo.dh + geo.sh * (geo.oh - 1) + 1, geo.sh)
+                for i in range(geo.kh)]
+        out, best = _first_max([wmax[:, :, r] for r in rows], np.int32 if geo.kh > 127 else np.int8)
+        taps = geo.kh * geo.kw
+        idx = np.empty(out.shape, dtype=np.int8 if taps < 128 else np.int32)
+        idx[...] = wi[:, :, rows[0]]
+        for i in range(1, geo.kh):
+            np.copyto(idx, wi[:, :, rows[i]] + idx.dtype.type(i * geo.kw), where=best == i)
+        ctx.idx, ctx.geo, ctx.x_shape = idx, geo, x.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return _PoolScatter.apply(g, ctx.idx, ctx.geo, ctx.x_shape), None
+
+
+def _first_max(candidates: list, index_dtype) -> tuple:
+    """Elementwise max of the candidates and the index of the first one that attains it."""
+    out = candidates[0].copy()
+    if len(candidates) == 1:
+        return out, np.zeros(out.shape, dtype=index_dtype)
+    better = candidates[1] > out
+    which = better.astype(index_dtype)
+    np.maximum(out, candidates[1], out=out)
+    for k in range(2, len(candidates)):
+        np.greater(candidates[k], out, out=better)  # strictly: an earlier equal one stays
+        np.copyto(which, k, where=better)
+        np.maximum(out, candidates[k], out=out)
+    return out, which
+
+
+def _disjoint(geo: Geometry) -> bool:
+    """No input element is read by two taps (windows neither overlap nor interleave)."""
+    return geo.sh >= geo.dh * (geo.kh - 1) + 1 and geo.sw >= geo.dw * (geo.kw - 1) + 1
+
+
+class _PoolScatter(Op):
+    """Each window's gradient placed at its argmax tap (the transpose of _PoolGather).
+
+    forward:   out = crop(sum over taps t of place(g where idx == t, tap t))
+    backward:  gg = _PoolGather(h, idx)
+    """
+
+    @staticmethod
+    def forward(ctx, g, idx, geo, x_shape):
+        ctx.idx, ctx.geo = idx, geo
+        n, c, h, w = x_shape
+        gxp = np.zeros((n, c, h + geo.pt + geo.pb, w + geo.pl + geo.pr), dtype=g.dtype)
+        zero, disjoint = g.dtype.type(0), _disjoint(geo)
+        for i in range(geo.kh):
+            for j in range(geo.kw):
+                part = np.where(idx == i * geo.kw + j, g, zero)
+                if disjoint:  # each element is written once: no read-modify-write needed
+                    gxp[_tap(geo, i, j)] = part
+                else:
+                    gxp[_tap(geo, i, j)] += part
+        return _crop(gxp, geo)
+
+    @staticmethod
+    def backward(ctx, h):
+        return _PoolGather.apply(h, ctx.idx, ctx.geo), None, None, None
+
+
+class _PoolGather(Op):
+    """h read at each window's argmax tap (max_pool2d with the argmax fixed; linear in h).
+
+    forward:   out[window] = pad(h)[tap idx[window] of window]
+    backward:  gh = _PoolScatter(g, idx)
+    """
+
+    @staticmethod
+    def forward(ctx, h, idx, geo):
+        ctx.idx, ctx.geo, ctx.x_shape = idx, geo, h.shape
+        hp = _pad(h, geo)
+        out = np.zeros(idx.shape, dtype=h.dtype)
+        for i in range(geo.kh):
+            for j in range(geo.kw):
+                np.copyto(out, hp[_tap(geo, i, j)], where=idx == i * geo.kw + j)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return _PoolScatter.apply(g, ctx.idx, ctx.geo, ctx.x_shape), None, None
+
+
+class AvgPool2d(Op):
+    """Mean over each window: a sum of kh*kw strided slices over a divisor.
+
+    forward:   out = (sum over taps t of xp[tap t]) / div     (xp zero-padded)
+    backward:  gx = _AvgPoolAdjoint(g)       # every tap gets g / div back
+    edges:     div is a number, or an (oh, ow) array when windows at the border count fewer
+               elements (count_include_pad=False, ceil_mode)
+    """
+
+    @staticmethod
+    def forward(ctx, x, geo, div):
+        ctx.geo, ctx.div, ctx.x_shape = geo, div, x.shape
+        xp = _pad(x, geo)
+        out = xp[_tap(geo, 0, 0)].copy()
+        for k in range(1, geo.kh * geo.kw):
+            out += xp[_tap(geo, *divmod(k, geo.kw))]
+        out /= div
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return _AvgPoolAdjoint.apply(g, ctx.geo, ctx.div, ctx.x_shape), None, None
+
+
+class _AvgPoolAdjoint(Op):
+    """The transpose of AvgPool2d (linear).
+
+    forward:   out = crop(sum over taps t of place(g / div, tap t))
+    backward:  gg = AvgPool2d(h)
+    """
+
+    @staticmethod
+    def forward(ctx, g, geo, div, x_shape):
+        ctx.geo, ctx.div = geo, div
+        n, c, h, w = x_shape
+        gq = g / np.asarray(div, dtype=g.dtype)
+        gxp = np.zeros((n, c, h + geo.pt + geo.pb, w + geo.pl + geo.pr), dtype=g.dtype)
+        for i in range(geo.kh):
+            for j in range(geo.kw):
+                gxp[_tap(geo, i, j)] += gq
+        return _crop(gxp, geo)
+
+    @staticmethod
+    def backward(ctx, h):
+        return AvgPool2d.apply(h, ctx.geo, ctx.div), None, None, None
+
+
+# ---------------------------------------------------------------------------- normalisation
+class Normalize(Op):
+    """Standardise x over `axes` with its own (batch) statistics: the core of batch, layer and
+    group norm. The affine part (* weight + bias) is composed outside.
+
+    forward:   xhat = (x - mean) * r,   r = 1 / sqrt(var + eps)   (mean, biased var over axes)
+    backward:  gx = r * (g - mean(g) - xhat * mean(g * xhat))     # means over axes; the two
+                                             # subtracted terms are d mean / dx and d var / dx
+    saved:     x, mean, r (xhat is recomputed: the output may be modified in place later)
+    edges:     `mean` / `var` may be passed in when the caller already computed them (batch
+               norm updates running statistics with them); they must be x's own statistics.
+               Under create_graph the same formula is built from chainrule ops on x, so second
+               derivatives are exact.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axes, eps, mean=None, var=None):
+        if mean is None:
+            mean = x.mean(axes, keepdims=True)
+        xhat = x - mean
+        if var is None:
+            var = np.mean(xhat * xhat, axes, keepdims=True)
+        r = 1.0 / np.sqrt(var + eps)
+        xhat *= r
+        if ctx.needs_input_grad:
+            ctx.save_for_backward(x)
+            ctx.axes, ctx.eps, ctx.mean, ctx.r = axes, eps, mean, r
+        return xhat
+
+    @staticmethod
+    def backward(ctx, g):
+        from chainrule.tensor import Tensor
+
+        (x,) = ctx.saved_tensors
+        axes = ctx.axes
+        if not grad_mode.is_grad_enabled():  # first order: NumPy on the saved statistics
+            ga = g.array
+            xhat = (x.array - ctx.mean) * ctx.r
+            gx = ga - ga.mean(axes, keepdims=True)
+            gx -= xhat * np.mean(ga * xhat, axes, keepdims=True)
+            gx *= ctx.r
+            return Tensor._make(gx, None, 0, False), None, None, None, None
+        xc = x - x.mean(axes, keepdim=True)
+        r = ((xc * xc).mean(axes, keepdim=True) + ctx.eps).rsqrt()
+        xhat = xc * r
+        gx = r * (g - g.mean(axes, keepdim=True) - xhat * (g * xhat).mean(axes, keepdim=True))
+        return gx, None, None, None, None
+
+
+# ------------------------------------------------------------------------ embedding, padding
+class EmbeddingLookup(Op):
+    """Rows of the table w picked by integer indices (nn.functional.embedding).
+
+    forward:   out = w[idx]
+    backward:  gw = _EmbeddingGrad(g)        # g rows added into the rows they came from,
+                                             # zero at padding_idx, / count if scale_by_freq
+    saved:     idx (constant)
+    """
+
+    @staticmethod
+    def forward(ctx, w, idx, padding_idx, scale_by_freq):
+        ctx.idx, ctx.padding_idx, ctx.freq, ctx.n = idx, padding_idx, scale_by_freq, w.shape[0]
+        return w[idx]
+
+    @staticmethod
+    def backward(ctx, g):
+        return _EmbeddingGrad.apply(g, ctx.idx, ctx.n, ctx.padding_idx, ctx.freq), None, None, None
+
+
+class _EmbeddingGrad(Op):
+    """The transpose of EmbeddingLookup (linear in g).
+
+    forward:   out = zeros(n, d); out[idx] += g * s   (s = 1 / count of the row's index when
+               scale_by_freq); out[padding_idx] = 0
+    backward:  gg = h[idx] * s, zero where idx == padding_idx
+    """
+
+    @staticmethod
+    def forward(ctx, g, idx, n, padding_idx, scale_by_freq):
+        flat = idx.reshape(-1)
+        rows = g.reshape(flat.size, -1)
+        scale = None
+        if scale_by_freq:
+            counts = np.bincount(flat, minlength=n)
+            scale = (1.0 / counts[flat]).astype(g.dtype)[:, None]
+            rows = rows * scale
+        out = np.zeros((n, rows.shape[1]), dtype=g.dtype)
+        np.add.at(out, flat, rows)
+        if padding_idx is not None:
+            out[padding_idx] = 0
+        ctx.idx, ctx.padding_idx, ctx.scale, ctx.g_shape = flat, padding_idx, scale, g.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, h):
+        rows = h[ctx.idx]
+        mask = np.ones((ctx.idx.size, 1), dtype=h.array.dtype)
+        if ctx.padding_idx is not None:
+            mask[ctx.idx == ctx.padding_idx] = 0
+        if ctx.scale is not None:
+            mask = mask * ctx.scale
+        return (rows * mask).reshape(ctx.g_shape), None, None, None, None
+
+
+class ConstantPad(Op):
+    """Pad (or crop, for negative amounts) each axis by (before, after) with a constant.
+
+    forward:   out = value everywhere; out[inner] = x[kept]
+    backward:  gx = ConstantPad(g, -pads, 0)     # cropping undoes padding and vice versa
+    """
+
+    @staticmethod
+    def forward(ctx, x, pads, value):
+        ctx.pads = pads
+        shape = tuple(s + a + b for s, (a, b) in zip(x.shape, pads))
+        if any(s < 0 for s in shape):
+            raise RuntimeError(f"pad: the padding {pads} makes a negative size {list(shape)} "
+                               f"from an input of shape {list(x.shape)}")
+        out = np.empty(shape, dtype=x.dtype)
+        out.fill(value)
+        dst = tuple(slice(max(a, 0), s - max(b, 0)) for s, (a, b) in zip(shape, pads))
+        src = tuple(slice(max(-a, 0), s - max(-b, 0)) for s, (a, b) in zip(x.shape, pads))
+        out[dst] = x[src]
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return ConstantPad.apply(g, tuple((-a, -b) for a, b in ctx.pads), 0), None, None
