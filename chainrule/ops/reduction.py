@@ -6,6 +6,7 @@ non-negative by the Tensor method; `keepdims` keeps reduced axes as size 1.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -47,7 +48,7 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         ctx.in_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        return np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+        return np.add.reduce(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -64,11 +65,12 @@ class Mean(Op):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         ctx.in_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        ctx.n = x.size // max(int(np.prod(_kept_shape(x.shape, axis))), 1) if x.size else 0
+        ctx.n = x.size // max(math.prod(_kept_shape(x.shape, axis)), 1) if x.size else 0
         if x.size == 0:  # 0 / 0 is NaN, without np.mean's "Mean of empty slice" warning
             with np.errstate(invalid="ignore"):
-                return np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype) / x.dtype.type(0)
-        return np.mean(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+                total = np.add.reduce(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+                return total / x.dtype.type(0)
+        return np.add.reduce(x, axis=axis, keepdims=keepdims, dtype=x.dtype) / x.dtype.type(ctx.n)
 
     @staticmethod
     def backward(ctx, g):
@@ -175,7 +177,7 @@ def _shift(x: np.ndarray, axis) -> np.ndarray:
     """
     if x.size == 0:
         return np.zeros(_kept_shape(x.shape, axis), dtype=x.dtype)
-    m = np.max(x, axis=axis, keepdims=True)
+    m = np.maximum.reduce(x, axis=axis, keepdims=True)
     if not np.isfinite(m).all():
         m = np.where(np.isinf(m), x.dtype.type(0), m)
     return m
@@ -183,7 +185,7 @@ def _shift(x: np.ndarray, axis) -> np.ndarray:
 
 def _max(x: np.ndarray, axis):
     """The max over `axis` (kept dims) that softmax subtracts; 0 for an empty x (no max)."""
-    return np.max(x, axis=axis, keepdims=True) if x.size else x.dtype.type(0)
+    return np.maximum.reduce(x, axis=axis, keepdims=True) if x.size else x.dtype.type(0)
 
 
 class LogSumExp(Op):
@@ -203,7 +205,7 @@ class LogSumExp(Op):
         e = v - m
         with np.errstate(divide="ignore", invalid="ignore"):
             np.exp(e, out=e)
-            out = np.sum(e, axis=ax, keepdims=True)
+            out = np.add.reduce(e, axis=ax, keepdims=True)
             np.log(out, out=out)
         out += m
         if x.ndim == 0 or not keepdims:
@@ -234,7 +236,7 @@ class Softmax(Op):
         with np.errstate(invalid="ignore"):
             e = v - _max(v, ax)
             np.exp(e, out=e)
-            e /= np.sum(e, axis=ax, keepdims=True)
+            e /= np.add.reduce(e, axis=ax, keepdims=True)
         e = e.reshape(x.shape)
         ctx.save_for_backward(e)
         return e
@@ -260,7 +262,7 @@ class LogSoftmax(Op):
         v, ax = (x.reshape(1), 0) if x.ndim == 0 else (x, axis)  # 0-d: NumPy returns scalars
         with np.errstate(invalid="ignore", divide="ignore"):
             s = v - _max(v, ax)
-            s -= np.log(np.sum(np.exp(s), axis=ax, keepdims=True))
+            s -= np.log(np.add.reduce(np.exp(s), axis=ax, keepdims=True))
         s = s.reshape(x.shape)
         ctx.save_for_backward(s)
         return s

@@ -36,7 +36,7 @@ class SumTo(Op):
         lead = x.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(
             lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
-        return np.sum(x, axis=axes, dtype=x.dtype).reshape(shape)
+        return np.add.reduce(x, axis=axes, dtype=x.dtype).reshape(shape)
 
     @staticmethod
     def backward(ctx, g):
