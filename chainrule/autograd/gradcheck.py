@@ -48,7 +48,14 @@ def _fail(msg: str, raise_exception: bool) -> bool:
 
 
 def _name_of(fn, name):
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, type):  # MyOp.apply: name the op, not "Function.apply"
+        return name or owner.__qualname__
     return name or getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+
+
+def _where(flat_index, shape) -> tuple:
+    return tuple(int(i) for i in np.unravel_index(flat_index, shape))
 
 
 def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-6, rtol: float = 1e-5,
@@ -122,11 +129,11 @@ def _check_full(func, inputs, outs, j, k, eps, atol, rtol, label, raise_exceptio
         r, i = np.argwhere(bad)[np.argmax(np.abs(analytical - numerical)[bad])]
         return _fail(
             f"Jacobian mismatch for output {j} with respect to input {k} of {label}: at "
-            f"(output element {np.unravel_index(r, out.array.shape)}, input element "
-            f"{np.unravel_index(i, x.array.shape)}) numerical {numerical[r, i]!r} but "
-            f"analytical {analytical[r, i]!r} ({int(bad.sum())} of {bad.size} entries differ; "
-            f"atol={atol}, rtol={rtol})\nnumerical:\n{numerical}\nanalytical:\n{analytical}",
-            raise_exception)
+            f"(output element {_where(r, out.array.shape)}, input element "
+            f"{_where(i, x.array.shape)}) numerical {float(numerical[r, i])!r} but "
+            f"analytical {float(analytical[r, i])!r} ({int(bad.sum())} of {bad.size} entries "
+            f"differ; atol={atol}, rtol={rtol})\nnumerical:\n{numerical}\n"
+            f"analytical:\n{analytical}", raise_exception)
     return True
 
 

@@ -1,0 +1,420 @@
+"""Every op in tests/opspecs.py, against PyTorch and against finite differences.
+
+For each row and sample: (1) forward vs PyTorch in float32 and float64; (2) gradcheck in
+float64; (3) the gradient vs PyTorch's with a random upstream gradient; (4) second
+derivatives vs PyTorch (the gradient of grad . v with respect to the inputs and to the upstream
+gradient); (5) gradgradcheck on the cheapest sample of each row. Meta-tests: every Function
+class has a row, every row records the classes it names, and gradcheck catches a rule that is
+0.1% off, a wrong broadcast reduction and a rule that is right only to first order.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import zlib
+
+import numpy as np
+import pytest
+
+import chainrule
+from chainrule.autograd.function import Function, Op
+from chainrule.autograd.gradcheck import GradcheckError
+from tests import opspecs
+from tests._torch import torch
+from tests.opspecs import GRADCHECK_TOL, SPECS, Case
+
+CASES = opspecs.cases()
+IDS = [c.id for c in CASES]
+GRAD_CASES = [c for c in CASES if c.spec.grad and c.sample.shapes]
+GRAD_IDS = [c.id for c in GRAD_CASES]
+
+
+# ---------------------------------------------------------------- helpers
+def _flat(out) -> list:
+    """An op's result as a flat list of tensors (tuples: split, max(dim), sort, ...)."""
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in _flat(o)]
+    return [out]
+
+
+def _inputs(lib, case: Case, dtype, requires_grad: bool) -> list:
+    diff = case.spec.diff_of(len(case.sample.shapes))
+    return [lib.tensor(a, requires_grad=requires_grad and k in diff)
+            for k, a in enumerate(case.arrays(dtype))]
+
+
+def _call(lib, case: Case, inputs):
+    fn = case.spec.fn if lib is chainrule else case.spec.reference()
+    return fn(lib, *inputs, **case.kwargs)
+
+
+def _np(t) -> np.ndarray:
+    return t.detach().numpy(force=True) if isinstance(t, torch.Tensor) else np.asarray(t.array)
+
+
+def _close(actual, expected, rtol, atol, what: str, case: Case) -> None:
+    np.testing.assert_allclose(_np(actual), _np(expected), rtol=rtol, atol=atol, equal_nan=True,
+                               err_msg=f"{case.id}: {what}")
+
+
+def _rng(case: Case, salt: str) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32((case.id + salt).encode()))
+
+
+def _zeros_for_none(grads, inputs, lib):
+    return [lib.zeros_like(x) if g is None else g for g, x in zip(grads, inputs)]
+
+
+def _first_and_second(lib, case: Case, record: bool = False):
+    """Outputs, first derivatives (random upstream) and second derivatives, in float64.
+
+    second = d(sum_i grad_i . v_i) / d(inputs, upstream): the Hessian-vector product and
+    the backward's derivative with respect to its upstream gradient. `record` keeps the graph
+    of the second derivatives too (for the test that reads which ops were recorded).
+    """
+    inputs = _inputs(lib, case, np.float64, True)
+    diff = [x for x in inputs if x.requires_grad]
+    outs = _flat(_call(lib, case, inputs))
+    fouts = [o for o in outs if o.requires_grad]
+    rng = _rng(case, "upstream")
+    ups = [lib.tensor(rng.standard_normal(tuple(o.shape)), requires_grad=True) for o in fouts]
+    vs = [lib.tensor(rng.standard_normal(tuple(x.shape)), requires_grad=record) for x in diff]
+    if not fouts:
+        return outs, [None] * len(diff), [None] * (len(diff))
+    grads = lib.autograd.grad(fouts, diff, ups, create_graph=True, allow_unused=True)
+    s = None
+    for g, v in zip(grads, vs):
+        if g is not None:
+            term = (g * v).sum()
+            s = term if s is None else s + term
+    targets = diff + ups
+    if s is None or not s.requires_grad:
+        second = [None] * len(targets)
+    else:
+        second = lib.autograd.grad(s, targets, allow_unused=True, create_graph=record)
+    return outs, _zeros_for_none(grads, diff, lib), _zeros_for_none(second, targets, lib)
+
+
+# ---------------------------------------------------------------- (1) forward
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_forward(case: Case, dtype) -> None:
+    ours = _flat(_call(chainrule, case, _inputs(chainrule, case, dtype, False)))
+    ref = _flat(_call(torch, case, _inputs(torch, case, dtype, False)))
+    assert len(ours) == len(ref), f"{case.id}: {len(ours)} outputs, PyTorch gives {len(ref)}"
+    rtol, atol = case.spec.fwd32 if dtype == np.float32 else case.spec.fwd64
+    for k, (o, r) in enumerate(zip(ours, ref)):
+        assert isinstance(o, chainrule.Tensor), f"{case.id}: output {k} is {type(o).__name__}"
+        assert tuple(o.shape) == tuple(r.shape), f"{case.id}: output {k} shape"
+        assert str(o.dtype) == str(r.dtype), f"{case.id}: output {k} dtype"
+        _close(o, r, rtol, atol, f"output {k}", case)
+
+
+# ---------------------------------------------------------------- (2) finite differences
+@pytest.mark.parametrize("case", [c for c in GRAD_CASES if c.spec.gradcheck],
+                         ids=[c.id for c in GRAD_CASES if c.spec.gradcheck])
+def test_gradcheck(case: Case) -> None:
+    inputs = _inputs(chainrule, case, np.float64, True)
+    chainrule.autograd.gradcheck(lambda *xs: _call(chainrule, case, xs), inputs, name=case.id,
+                                 **GRADCHECK_TOL)
+
+
+# ---------------------------------------------------------------- (3) gradient vs PyTorch
+@pytest.mark.parametrize("case", [c for c in GRAD_CASES if c.spec.torch_grad],
+                         ids=[c.id for c in GRAD_CASES if c.spec.torch_grad])
+def test_grad_vs_torch(case: Case) -> None:
+    ins, refs = _inputs(chainrule, case, np.float64, True), _inputs(torch, case, np.float64, True)
+    ours, ref = _flat(_call(chainrule, case, ins)), _flat(_call(torch, case, refs))
+    for k, (o, r) in enumerate(zip(ours, ref)):
+        assert o.requires_grad == r.requires_grad, f"{case.id}: output {k} requires_grad"
+    rng = _rng(case, "grad")
+    ups = [rng.standard_normal(tuple(r.shape)) for r in ref if r.requires_grad]
+    d_ours = [x for x in ins if x.requires_grad]
+    d_ref = [x for x in refs if x.requires_grad]
+    f_ours = [o for o in ours if o.requires_grad]
+    f_ref = [r for r in ref if r.requires_grad]
+    g_ours = chainrule.autograd.grad(f_ours, d_ours, [chainrule.tensor(u) for u in ups],
+                                     allow_unused=True)
+    g_ref = torch.autograd.grad(f_ref, d_ref, [torch.tensor(u) for u in ups], allow_unused=True)
+    rtol, atol = case.spec.grad_tol
+    for k, (g, r) in enumerate(zip(_zeros_for_none(g_ours, d_ours, chainrule),
+                                   _zeros_for_none(g_ref, d_ref, torch))):
+        assert tuple(g.shape) == tuple(r.shape), f"{case.id}: gradient {k} shape"
+        assert str(g.dtype) == str(r.dtype), f"{case.id}: gradient {k} dtype"
+        _close(g, r, rtol, atol, f"gradient of input {k}", case)
+
+
+# ---------------------------------------------------------------- (4) second derivatives
+@pytest.mark.parametrize("case", [c for c in GRAD_CASES if c.spec.second_order and
+                                  c.spec.torch_grad],
+                         ids=[c.id for c in GRAD_CASES if c.spec.second_order and
+                              c.spec.torch_grad])
+def test_second_derivative_vs_torch(case: Case) -> None:
+    _, g_ours, s_ours = _first_and_second(chainrule, case)
+    _, g_ref, s_ref = _first_and_second(torch, case)
+    rtol, atol = case.spec.grad_tol
+    for k, (g, r) in enumerate(zip(g_ours, g_ref)):
+        _close(g, r, rtol, atol, f"gradient of input {k} (create_graph=True)", case)
+    n = len(g_ours)
+    for k, (g, r) in enumerate(zip(s_ours, s_ref)):
+        what = f"input {k}" if k < n else f"upstream gradient {k - n}"
+        assert tuple(g.shape) == tuple(r.shape), f"{case.id}: second derivative w.r.t. {what}"
+        _close(g, r, rtol, atol, f"second derivative w.r.t. {what}", case)
+
+
+# ---------------------------------------------------------------- (5) gradgradcheck
+def _cheap_cases() -> list:
+    """The first sample of each row whose inputs have at most 6 elements in all."""
+    out, seen = [], set()
+    for c in GRAD_CASES:
+        if c.spec.name in seen or not (c.spec.second_order and c.spec.gradcheck):
+            continue
+        if sum(int(np.prod(s, dtype=np.int64)) for s in c.sample.shapes) <= 6:
+            out.append(c)
+            seen.add(c.spec.name)
+    return out
+
+
+CHEAP = _cheap_cases()
+
+
+@pytest.mark.parametrize("case", CHEAP, ids=[c.id for c in CHEAP])
+def test_gradgradcheck(case: Case) -> None:
+    inputs = _inputs(chainrule, case, np.float64, True)
+    chainrule.autograd.gradgradcheck(lambda *xs: _call(chainrule, case, xs), inputs,
+                                     name=case.id, **GRADCHECK_TOL)
+
+
+# ---------------------------------------------------------------- meta: the table is complete
+# Function subclasses that need no row of their own, each with the reason.
+ALLOWED_WITHOUT_ROW: dict[str, str] = {}
+
+
+def _modules() -> list:
+    mods = []
+    for pkg_name in ("chainrule.ops", "chainrule.nn"):
+        pkg = importlib.import_module(pkg_name)
+        mods.append(pkg)
+        for info in pkgutil.walk_packages(pkg.__path__, pkg_name + "."):
+            mods.append(importlib.import_module(info.name))
+    mods.append(importlib.import_module("chainrule.linalg"))
+    return mods
+
+
+def _function_classes() -> dict:
+    found = {}
+    for mod in _modules():
+        for obj in vars(mod).values():
+            if (isinstance(obj, type) and issubclass(obj, Function) and obj not in (Function, Op)
+                    and obj.__module__ == mod.__name__):
+                found[_key(obj)] = obj
+    return found
+
+
+def _key(cls) -> str:
+    return f"{cls.__module__.removeprefix('chainrule.')}.{cls.__qualname__}"
+
+
+def _declared() -> set:
+    return {f for spec in SPECS for f in spec.functions}
+
+
+def test_every_function_class_has_a_row() -> None:
+    found = _function_classes()
+    assert len(found) > 40, "the walk over chainrule's op modules found too few classes"
+    missing = sorted(set(found) - _declared() - set(ALLOWED_WITHOUT_ROW))
+    assert not missing, f"Function classes with no row in tests/opspecs.py: {missing}"
+
+
+def test_allow_list_names_real_classes() -> None:
+    stale = sorted(set(ALLOWED_WITHOUT_ROW) - set(_function_classes()))
+    assert not stale, f"ALLOWED_WITHOUT_ROW names classes that no longer exist: {stale}"
+
+
+def test_declared_functions_exist() -> None:
+    found = _function_classes()
+    unknown = sorted(f for f in _declared() if f not in found)
+    assert not unknown, f"rows name Function classes that do not exist: {unknown}"
+
+
+def _recorded(tensors) -> set:
+    """The Function classes of every node reachable from `tensors`' grad_fns."""
+    seen, classes = set(), set()
+    stack = [t.grad_fn for t in tensors if t is not None and t.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        fn = getattr(node, "_fn", None)
+        if fn is not None:
+            classes.add(_key(fn))
+        stack.extend(nxt for nxt, _ in node.next_functions if nxt is not None)
+    return classes
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.functions],
+                         ids=[s.name for s in SPECS if s.functions])
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0 * inf in rows at singular points
+def test_row_records_its_functions(spec) -> None:
+    """A row's `functions` are really exercised: forward, backward or double backward."""
+    recorded = set()
+    for case in opspecs.cases([spec]):
+        if not case.sample.shapes:
+            continue
+        if spec.grad:
+            outs, grads, second = _first_and_second(chainrule, case, record=True)
+            recorded |= _recorded(outs) | _recorded(grads) | _recorded(second)
+        else:
+            inputs = _inputs(chainrule, case, np.float64, True)
+            recorded |= _recorded(_flat(_call(chainrule, case, inputs)))
+    missing = sorted(set(spec.functions) - recorded)
+    assert not missing, f"row {spec.name} names {missing}, which its samples never record"
+
+
+# The public ops of the issue: each must keep a row (by row name).
+REQUIRED_ROWS = """
+add sub mul div pow matmul_op radd_scalar rsub_scalar rmul_scalar rdiv_scalar rpow_scalar neg
+abs exp log log1p expm1 sqrt rsqrt square reciprocal sin cos tanh sigmoid relu leaky_relu
+softplus gelu erf sign floor ceil round trunc clamp clip clamp_tensor pow_int pow_float
+maximum minimum where remainder
+sum mean var std prod max min max_dim min_dim amax amin logsumexp norm softmax log_softmax cumsum
+reshape view flatten squeeze unsqueeze transpose permute t T mT expand expand_as repeat flip cat
+stack split chunk unbind narrow tril triu diag_embed diag_extract diagonal trace
+index_int index_slice index_none_ellipsis index_tensor index_list index_bool setitem_basic
+setitem_tensor setitem_bool gather scatter_add index_select masked_fill
+matmul mm bmm mv dot outer einsum linalg_norm vector_norm
+mse_loss l1_loss smooth_l1_loss cross_entropy nll_loss binary_cross_entropy bce_with_logits
+linear softmax_F log_softmax_F one_hot to_float32 to_float64 clone
+""".split()
+
+
+def test_required_rows_present() -> None:
+    missing = [name for name in REQUIRED_ROWS if name not in opspecs.BY_NAME]
+    assert not missing, f"rows missing from tests/opspecs.py: {missing}"
+
+
+def test_samples_cover_broadcast_0d_and_size_1() -> None:
+    for spec in SPECS:
+        shapes = [s.shapes for s in spec.samples]
+        assert shapes, f"{spec.name} has no samples"
+        if spec.family in ("elementwise", "binary", "reduction") and spec.gradcheck:
+            flat = [sh for ss in shapes for sh in ss]
+            assert any(sh == () or 1 in sh for sh in flat), \
+                f"{spec.name}: no 0-d or size-1 sample"
+        if spec.family == "binary" and spec.gradcheck:
+            assert any(len({sh for sh in ss}) > 1 for ss in shapes), \
+                f"{spec.name}: no broadcasting sample"
+    assert len(set(IDS)) == len(IDS), "two cases have the same id"
+
+
+# ---------------------------------------------------------------- fused vs composite
+def _F():
+    return chainrule.nn.functional
+
+
+FUSED = {
+    "log_softmax": (lambda x: x.log_softmax(1), lambda x: x.softmax(1).log()),
+    "softmax": (lambda x: x.softmax(0), lambda x: x.exp() / x.exp().sum(0, keepdim=True)),
+    "logsumexp": (lambda x: x.logsumexp(1), lambda x: x.exp().sum(1).log()),
+    "cross_entropy": (lambda x: _F().cross_entropy(x, chainrule.tensor([2, 0, 1, 2])),
+                      lambda x: _F().nll_loss(x.log_softmax(1), chainrule.tensor([2, 0, 1, 2]))),
+    "bce_with_logits": (lambda x: _F().binary_cross_entropy_with_logits(x, x.detach().sigmoid()),
+                        lambda x: _F().binary_cross_entropy(x.sigmoid(), x.detach().sigmoid())),
+    "mse_loss": (lambda x: _F().mse_loss(x, x.detach().flip(0)),
+                 lambda x: ((x - x.detach().flip(0)) ** 2).mean()),
+    "linear": (lambda x: _F().linear(x, x[:2], x[0, :2]), lambda x: x @ x[:2].T + x[0, :2]),
+    "vector_norm": (lambda x: chainrule.linalg.vector_norm(x, dim=1),
+                    lambda x: (x * x).sum(1).sqrt()),
+    "layer_norm": (lambda x: _F().layer_norm(x, (3,)),
+                   lambda x: (x - x.mean(1, keepdim=True))
+                   / (x.var(1, keepdim=True, unbiased=False) + 1e-5).sqrt()),
+}
+
+
+@pytest.mark.parametrize("name", FUSED)
+def test_fused_matches_composite(name: str) -> None:
+    """A fused op's value, gradient and second derivative equal its composed definition."""
+    fused, composite = FUSED[name]
+    arr = np.random.default_rng(3).uniform(-2, 2, (4, 3))
+    results = []
+    for fn in (fused, composite):
+        x = chainrule.tensor(arr, requires_grad=True)
+        out = fn(x)
+        u = chainrule.tensor(np.random.default_rng(4).standard_normal(tuple(out.shape)))
+        (g,) = chainrule.autograd.grad(out, x, u, create_graph=True)
+        (gg,) = chainrule.autograd.grad((g * g).sum(), x)
+        results.append((out.array, g.array, gg.array))
+    for what, a, b in zip(("value", "gradient", "second derivative"), *results):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11, err_msg=f"{name}: {what}")
+
+
+# ---------------------------------------------------------------- meta: gradcheck has teeth
+class _SinOff(Op):
+    """sin with a derivative 0.1% too large."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * x.cos() * 1.001,)
+
+
+class _AddMeanBroadcast(Op):
+    """a + b with b broadcast, but b's gradient averaged (not summed) over the broadcast axis."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g.mean(0)
+
+
+class _SinFirstOrder(Op):
+    """sin whose backward uses cos(x) as a constant: right once, wrong when differentiated."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.cos = np.cos(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * chainrule.tensor(ctx.cos),)
+
+
+def _x(*shape, seed=0):
+    return chainrule.tensor(np.random.default_rng(seed).uniform(-2, 2, shape),
+                            requires_grad=True)
+
+
+def test_gradcheck_catches_a_rule_off_by_a_tenth_of_a_percent() -> None:
+    with pytest.raises(GradcheckError, match="_SinOff"):
+        chainrule.autograd.gradcheck(_SinOff.apply, [_x(2, 3)], **GRADCHECK_TOL)
+    with pytest.raises(GradcheckError, match="_SinOff"):
+        chainrule.autograd.gradcheck(_SinOff.apply, [_x(2, 3)])  # the default tolerances
+    with pytest.raises(GradcheckError, match="_SinOff"):  # and by projections
+        chainrule.autograd.gradcheck(_SinOff.apply, [_x(80, 80)], **GRADCHECK_TOL)
+    assert chainrule.autograd.gradcheck(lambda x: x.sin(), [_x(2, 3)], **GRADCHECK_TOL)
+
+
+def test_gradcheck_catches_a_wrong_broadcast_reduction() -> None:
+    a, b = _x(2, 3), _x(3, seed=1)
+    with pytest.raises(GradcheckError, match="input 1"):
+        chainrule.autograd.gradcheck(_AddMeanBroadcast.apply, [a, b], **GRADCHECK_TOL)
+    assert chainrule.autograd.gradcheck(lambda a, b: a + b, [a, b], **GRADCHECK_TOL)
+
+
+def test_gradgradcheck_catches_a_rule_right_only_to_first_order() -> None:
+    x = _x(2, 3)
+    assert chainrule.autograd.gradcheck(_SinFirstOrder.apply, [x], **GRADCHECK_TOL)
+    with pytest.raises(GradcheckError):
+        chainrule.autograd.gradgradcheck(_SinFirstOrder.apply, [x], **GRADCHECK_TOL)
+    assert chainrule.autograd.gradgradcheck(lambda x: x.sin(), [x], **GRADCHECK_TOL)
