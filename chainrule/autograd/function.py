@@ -201,7 +201,7 @@ class Function:
         if tracking and _state.enabled:
             ctx.needs_input_grad = tuple(needs)
             result = cls.forward(ctx, *raw, **kwargs)
-            if type(result) is np.ndarray and ctx._non_diff is None:
+            if type(result) is not tuple and ctx._non_diff is None:
                 return _record_one(cls, ctx, args, raw, result, needs)
             return _record(cls, ctx, args, raw, result)
         result = cls.forward(ctx, *raw, **kwargs)
@@ -215,7 +215,10 @@ class Function:
 
 
 def _record_one(cls, ctx, args, raw, result, needs):
-    """_record for the common case: one ndarray output (the same steps, fewer of them)."""
+    """_record for the common case: one output (the same steps, fewer of them)."""
+    produced = result  # what forward returned (maybe a NumPy scalar), for matching saves
+    if type(result) is not np.ndarray:
+        result = np.asarray(result)
     edges = []
     for a, need in zip(args, needs):
         if need:
@@ -228,7 +231,7 @@ def _record_one(cls, ctx, args, raw, result, needs):
     out = Tensor._make(result, ctx if diff else None, 0, diff)
     ctx._out_meta = ((result.shape, result.dtype),)
     if ctx._to_save is not None:
-        ctx._saved = _resolve_saved(ctx._to_save, args, raw, (result,), (out,))
+        ctx._saved = _resolve_saved(ctx._to_save, args, raw, (produced,), (out,))
         ctx._to_save = None
     if cls.is_view:
         _share_version(cls, args, (out,))
