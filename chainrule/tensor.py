@@ -21,7 +21,7 @@ import numpy as np
 
 from chainrule import dtypes
 from chainrule.autograd import grad_mode
-from chainrule.autograd.function import Function, Op  # noqa: F401 - re-exported for ops
+from chainrule.autograd.function import Function, Op, replay_view  # noqa: F401 - for ops
 
 _state = grad_mode._state
 _py_scalar = (builtins.int, builtins.float, builtins.bool)
@@ -39,7 +39,7 @@ class Tensor:
                  "__weakref__", "__dict__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
     _base = None  # the tensor whose memory this view shares
-    _view_fn = None  # remakes this view from `_base` (for in-place ops on views)
+    _view_spec = None  # how to remake this view from `_base` (function.replay_view)
     _hooks = None
     _post_acc_hooks = None
     _retains_grad = False
@@ -378,10 +378,15 @@ class Tensor:
         return self
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (or only `inputs`')."""
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None,
+                 explain=False):
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (or only `inputs`').
+
+        explain=True also returns an autograd.Explanation of the pass (each node's incoming
+        gradient, rule and outgoing gradients); explain=a dict or Module also names the leaves.
+        """
         if gradient is None and inputs is None and self.grad_fn is not None and \
-                self.array.size == 1:
+                self.array.size == 1 and not explain:
             # the common `loss.backward()`: skip the general argument handling
             from chainrule.autograd.engine import run_backward
 
@@ -389,6 +394,11 @@ class Tensor:
             run_backward([self], [seed], create_graph if retain_graph is None else retain_graph,
                          create_graph)
             return
+        if explain:
+            from chainrule.autograd.explain import backward_explained
+
+            return backward_explained(self, gradient, retain_graph, create_graph, inputs,
+                                      None if explain is True else explain)
         from chainrule.autograd import backward as _backward
 
         _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
@@ -1676,7 +1686,8 @@ def _axes(dim, ndim: int, op: str):
             raise RuntimeError(f"{op}(): dim {list(dim)} appears multiple times in the list of "
                                f"dims")
         return axes if ndim else None
-    return _dim(dim, ndim, op) if ndim else None
+    axis = _dim(dim, ndim, op)  # checked on 0-d tensors too: only dim 0 / -1 is valid there
+    return axis if ndim else None
 
 
 def _float_of(t: Tensor):
@@ -1987,14 +1998,19 @@ def _inplace_unary(t: Tensor, fn, name: str) -> Tensor:
     if result.array.dtype != t.array.dtype:
         result = result.to(t.dtype)
     base = t._base
-    if result.requires_grad and base is not None and t._view_fn is not None:
+    if result.requires_grad and base is not None and t._view_spec is not None:
+        spec = t._view_spec
+
+        def view_fn(b):
+            return replay_view(spec, b)
+
         old_base = Tensor._make(base.array.copy(), base.grad_fn, base._output_nr,
                                 base.requires_grad)
-        new_base = ix.ViewScatter.apply(old_base, result, t._view_fn)
+        new_base = ix.ViewScatter.apply(old_base, result, view_fn)
         _assign(t, result.array, name)
         base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, 0, True
         base._version[0] += 1
-        view = t._view_fn(base)
+        view = view_fn(base)
         t.grad_fn, t._output_nr, t._requires_grad = view.grad_fn, 0, True
         return t
     _assign(t, result.array, name)

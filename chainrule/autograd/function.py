@@ -168,7 +168,9 @@ class Function:
     """
 
     array_forward = False  # Op (the built-ins) sets True: forward runs on ndarrays
-    is_view = False  # output shares memory and version counter with input 0
+    # True: the output is always a view of input 0 (shares memory and version counter);
+    # "maybe": when NumPy could make one (reshape, basic indexing); False: never
+    is_view = False
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -309,20 +311,29 @@ def _as_array(value) -> np.ndarray:
 def _share_version(cls, args, outs) -> None:
     """A view shares its base's version counter, so in-place edits through either are seen.
 
-    It also remembers how to remake itself from its base (`_view_fn`), which an in-place op
-    on the view needs to rebase the base's history (see tensor._inplace_unary).
+    It also records how to remake itself from its base (`_view_spec`: the op, its other
+    arguments, and the base's own spec), which an in-place op on the view needs to rebase
+    the base's history (see tensor._inplace_unary). A tuple, not a closure: views are made
+    on every transpose, so this must stay cheap.
     """
     base, out = args[0], outs[0]
-    if not np.may_share_memory(out.array, base.array):
+    if cls.is_view is not True and not np.may_share_memory(out.array, base.array):
         return  # e.g. a reshape that had to copy: not a view
     out._version = base._version
     out._base = base._base if base._base is not None else base
-    rest = args[1:]
-    parent = base._view_fn
-    if parent is None:
-        out._view_fn = lambda b: cls.apply(b, *rest)
-    else:
-        out._view_fn = lambda b: cls.apply(parent(b), *rest)
+    out._view_spec = (cls, args[1:], base._view_spec)
+
+
+def replay_view(spec, base):
+    """Remake a view from its base by re-applying the recorded view ops, outermost last."""
+    ops = []
+    while spec is not None:
+        ops.append(spec)
+        spec = spec[2]
+    out = base
+    for cls, rest, _ in reversed(ops):
+        out = cls.apply(out, *rest)
+    return out
 
 
 def _resolve_saved(values, args, raw, out_objs, outs) -> tuple:

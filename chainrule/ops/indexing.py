@@ -81,7 +81,7 @@ class GetItem(Op):
     backward:  gx = zeros_like(x) with g added at key     # repeated indices accumulate
     """
 
-    is_view = True
+    is_view = "maybe"  # a view for basic keys; advanced indexing copies
 
     @staticmethod
     def forward(ctx, x, key):

@@ -50,7 +50,7 @@ class Reshape(Op):
     backward:  gx = g.reshape(x.shape)
     """
 
-    is_view = True
+    is_view = "maybe"  # a view when NumPy can make one, else a copy
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -69,7 +69,7 @@ class Permute(Op):
     backward:  gx = g.transpose(argsort(axes))      # the inverse permutation
     """
 
-    is_view = True
+    is_view = True  # always: NumPy returns a view
 
     @staticmethod
     def forward(ctx, x, axes):
@@ -88,7 +88,7 @@ class Expand(Op):
     backward:  gx = sum_to(g, x.shape)
     """
 
-    is_view = True
+    is_view = True  # always: NumPy returns a view
 
     @staticmethod
     def forward(ctx, x, shape):
