@@ -22,6 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
     from chainrule.datasets import cli as data_cli
 
     data_cli.add_parser(subparsers)
+    from chainrule import viz
+
+    viz.add_parser(subparsers)
+    from chainrule.labs import cli as labs_cli
+
+    labs_cli.add_parser(subparsers)
     bench = subparsers.add_parser(
         "bench", help="time workloads beside PyTorch (from a source checkout)",
         description="Run benchmarks/ (python -m benchmarks) from the current source checkout.")
