@@ -8,6 +8,8 @@ backward pre-hooks (which may replace it) and records it; the first one then han
 
 from __future__ import annotations
 
+import warnings
+
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Function
 from chainrule.tensor import Tensor
@@ -41,11 +43,13 @@ class BackwardHook:
         self.module = module
         self.grad_output = None
         self.n_inputs = 0
+        self.where = ()
         self.inputs_hooked = False
 
     def setup_input(self, args: tuple) -> tuple:
         where = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        self.n_inputs = len(where)
+        # as PyTorch: grad_input has one entry per positional argument, None for non-Tensors
+        self.n_inputs, self.where = len(args), where
         if not grad_mode.is_grad_enabled() or not any(args[i].requires_grad for i in where):
             return args
         self.inputs_hooked = True
@@ -75,12 +79,23 @@ class BackwardHook:
             grads = _replace(hook(module, grads), grads, "grad_output")
         self.grad_output = grads
         if not self.inputs_hooked:  # no input needs a gradient: the hooks run now, with Nones
+            warnings.warn("Full backward hook is firing when gradients are computed with respect "
+                          "to module outputs since no inputs require gradients.", stacklevel=2)
             for hook in list(module._backward_hooks.values()):
-                hook(module, (None,) * self.n_inputs, grads)
+                res = hook(module, (None,) * self.n_inputs, grads)
+                if res is not None and not (isinstance(res, tuple)
+                                            and all(r is None for r in res)):
+                    raise RuntimeError("Backward hook for Modules where no input requires "
+                                       "gradient should always return None or None for all "
+                                       "gradients.")
         return grads
 
     def _input_grads(self, grads: tuple) -> tuple:
         module = self.module
+        full = [None] * self.n_inputs
+        for i, g in zip(self.where, grads):
+            full[i] = g
+        full = tuple(full)
         for hook in list(module._backward_hooks.values()):
-            grads = _replace(hook(module, grads, self.grad_output), grads, "grad_input")
-        return grads
+            full = _replace(hook(module, full, self.grad_output), full, "grad_input")
+        return tuple(full[i] for i in self.where)
