@@ -11,12 +11,23 @@ import math
 
 import numpy as np
 
+from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Op
 from chainrule.ops.shape import sum_to
 
 
 def _shape(v):
     return v.shape if isinstance(v, np.ndarray) else ()
+
+
+def _scale(g, c: np.ndarray):
+    """g * c for a constant array c (a mask or local slope): the gradient of a piecewise rule.
+
+    NumPy directly when no graph is recorded; under create_graph the Mul op (c a constant).
+    """
+    if _state.enabled:
+        return Mul.apply(g, c)
+    return Tensor._make(g.array * c, None, 0, False)
 
 
 class Add(Op):
@@ -418,7 +429,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return (Mul.apply(g, (out.array > 0).astype(out.array.dtype)),)
+        return (_scale(g, (out.array > 0).astype(out.array.dtype)),)
 
 
 class LeakyRelu(Op):
@@ -438,7 +449,7 @@ class LeakyRelu(Op):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         factor = np.where(x.array > 0, 1.0, ctx.slope).astype(x.array.dtype)
-        return Mul.apply(g, factor), None
+        return _scale(g, factor), None
 
 
 class Softplus(Op):
@@ -605,7 +616,7 @@ class Clamp(Op):
             keep &= x.array >= ctx.lo
         if ctx.hi is not None:
             keep &= x.array <= ctx.hi
-        return Mul.apply(g, keep.astype(x.array.dtype)), None, None
+        return _scale(g, keep.astype(x.array.dtype)), None, None
 
 
 class Maximum(Op):
@@ -627,8 +638,8 @@ class Maximum(Op):
         sa, sb = ctx.shapes
         need_a, need_b = ctx.needs_input_grad
         w = ctx.w
-        return (sum_to(Mul.apply(g, w), sa) if need_a else None,
-                sum_to(Mul.apply(g, 1.0 - w), sb) if need_b else None)
+        return (sum_to(_scale(g, w), sa) if need_a else None,
+                sum_to(_scale(g, 1.0 - w), sb) if need_b else None)
 
 
 class Minimum(Op):
@@ -649,8 +660,8 @@ class Minimum(Op):
         sa, sb = ctx.shapes
         need_a, need_b = ctx.needs_input_grad
         w = ctx.w
-        return (sum_to(Mul.apply(g, w), sa) if need_a else None,
-                sum_to(Mul.apply(g, 1.0 - w), sb) if need_b else None)
+        return (sum_to(_scale(g, w), sa) if need_a else None,
+                sum_to(_scale(g, 1.0 - w), sb) if need_b else None)
 
 
 class Where(Op):
@@ -677,8 +688,8 @@ class Where(Op):
         sa, sb = ctx.shapes
         cond = ctx.cond
         cond = np.asarray(cond)
-        ga = sum_to(Mul.apply(g, cond.astype(g.array.dtype)), sa) if need_a else None
-        gb = sum_to(Mul.apply(g, (~cond).astype(g.array.dtype)), sb) if need_b else None
+        ga = sum_to(_scale(g, cond.astype(g.array.dtype)), sa) if need_a else None
+        gb = sum_to(_scale(g, (~cond).astype(g.array.dtype)), sb) if need_b else None
         return None, ga, gb
 
 
@@ -717,3 +728,7 @@ class Fill(Op):
     @staticmethod
     def backward(ctx, g):
         return g * 0.0, None
+
+
+_state = grad_mode._state
+from chainrule.tensor import Tensor  # noqa: E402 - tensor.py imports this module

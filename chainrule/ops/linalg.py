@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Op
 from chainrule.ops.shape import Permute, sum_to
+
+_state = grad_mode._state
 
 
 class MatMul(Op):
@@ -35,15 +38,26 @@ class MatMul(Op):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         sa, sb = ctx.shapes
-        ga = sum_to(MatMul.apply(g, _mT(b)), sa) if need_a else None
-        gb = sum_to(MatMul.apply(_mT(a), g), sb) if need_b else None
+        ga = sum_to(_mm(g, _mT(b)), sa) if need_a else None
+        gb = sum_to(_mm(_mT(a), g), sb) if need_b else None
         return ga, gb
 
 
+# MatMul's backward runs at every training step; with no graph being recorded (a plain
+# backward) its two helpers go straight to NumPy, under create_graph they record ops.
+
 def _mT(x):
-    """Swap the last two axes (the hot path of MatMul's backward: no argument checks)."""
+    """Swap the last two axes."""
+    if not _state.enabled:
+        return Tensor._make(x.array.swapaxes(-1, -2), None, 0, False)
     n = x.array.ndim
     return Permute.apply(x, tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+def _mm(a, b):
+    if not _state.enabled:
+        return Tensor._make(np.matmul(a.array, b.array), None, 0, False)
+    return MatMul.apply(a, b)
 
 
 def _check_pair(a, b, op: str) -> None:
@@ -156,3 +170,6 @@ def outer(a, b):
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"outer: expected 1-D vectors, got {a.ndim}-D and {b.ndim}-D")
     return a.unsqueeze(1) * b.unsqueeze(0)
+
+
+from chainrule.tensor import Tensor  # noqa: E402 - tensor.py imports this module

@@ -10,33 +10,45 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Op
 
 
 def sum_to(g, shape: tuple):
-    """Sum the gradient `g` down to `shape`, undoing NumPy broadcasting (identity if equal)."""
-    if g.array.shape == shape:
+    """Sum the gradient `g` down to `shape`, undoing NumPy broadcasting (identity if equal).
+
+    Backward rules call this on every broadcast input. With no graph being recorded (a plain
+    backward) it sums in NumPy directly; under create_graph it records the SumTo op.
+    """
+    gshape = g.array.shape
+    if gshape == shape:
         return g
-    return SumTo.apply(g, tuple(shape))
+    if _state.enabled:
+        return SumTo.apply(g, tuple(shape))
+    return Tensor._make(_sum_to(g.array, tuple(shape)), None, 0, False)
+
+
+def _sum_to(x: np.ndarray, shape: tuple) -> np.ndarray:
+    # Broadcasting (1) prepends axes and (2) stretches size-1 axes: sum over both kinds.
+    lead = x.ndim - len(shape)
+    axes = list(range(lead))
+    for i, s in enumerate(shape):
+        if s == 1 and x.shape[lead + i] != 1:
+            axes.append(lead + i)
+    return np.add.reduce(x, axis=tuple(axes), dtype=x.dtype).reshape(shape)
 
 
 class SumTo(Op):
     """Sum x down to `shape`, the shape it was broadcast from.
 
-    Broadcasting (1) prepends axes and (2) stretches size-1 axes; so sum over the prepended
-    axes, and over the stretched ones keeping them as size 1.
-
-    forward:   out = x.sum(prepended + stretched axes).reshape(shape)
+    forward:   out = x summed over the prepended and the stretched size-1 axes
     backward:  gx = broadcast_to(g, x.shape)          # the transpose of a sum is a copy
     """
 
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        lead = x.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
-        return np.add.reduce(x, axis=axes, dtype=x.dtype).reshape(shape)
+        return _sum_to(x, shape)
 
     @staticmethod
     def backward(ctx, g):
@@ -195,3 +207,7 @@ class Cat(Op):
                 grads.append(None)
             start += size
         return tuple(grads)
+
+
+_state = grad_mode._state
+from chainrule.tensor import Tensor  # noqa: E402 - tensor.py imports this module
