@@ -82,11 +82,16 @@ def _pend(leaf_grads: dict, leaf, grad) -> None:
 
 def _tensor_hooks(node: Node, buf: list, create_graph: bool) -> None:
     """Hooks and retain_grad() of the non-leaf tensors that `node` produced."""
+    # As PyTorch: when a multi-output node runs, the hooks of all its outputs run, with None
+    # for an output that got no gradient.
+    live = len(buf) > 1 and any(g is not None for g in buf)
     for nr in range(len(buf)):
-        if buf[nr] is None:
+        if buf[nr] is None and not live:
             continue
         if node._hooks and nr in node._hooks:
             buf[nr] = _hooked(node._hooks[nr], buf[nr])
+        if buf[nr] is None:
+            continue
         if node._retained and nr in node._retained:
             t = node._retained[nr]()
             if t is not None:
@@ -109,6 +114,8 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
     accumulate=True: add into `.grad` of leaves (or only of `inputs`, if given) - backward().
     accumulate=False: return the gradients of `inputs` instead - autograd.grad().
     """
+    if strict_backward is not None:
+        strict_backward(roots, inputs, accumulate)
     # Targets: leaves (keyed by id) and interior tensors (keyed by their node's output).
     capture_leaf = capture_node = None
     results = []
@@ -212,6 +219,8 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
                     in_grads = anomaly_backward(node, buf)
                 else:
                     in_grads = _call_backward(node, buf)
+                if trace_backward is not None:
+                    trace_backward(node, buf, in_grads)
             else:
                 in_grads = ()
             # free only what this pass needed: grad(y, h) leaves h's own history usable
@@ -307,3 +316,7 @@ def _call_backward(node: Node, buf: list):
 
 # set by chainrule.autograd.anomaly while detect_anomaly is on
 anomaly_backward = None
+# set by chainrule.autograd.strict while strict() is on: (roots, inputs, accumulate), first
+strict_backward = None
+# set by chainrule.autograd.explain while it records a backward: (node, grads in, grads out)
+trace_backward = None

@@ -133,11 +133,17 @@ class Node:
             self._metadata = {}
         return self._metadata
 
-    def register_hook(self, hook) -> None:
-        """hook(grad_inputs, grad_outputs) after this node's backward (may return new grads)."""
+    def register_hook(self, hook):
+        """hook(grad_inputs, grad_outputs) after this node's backward (may return new grads).
+
+        Returns a handle whose `.remove()` unregisters the hook, as PyTorch's.
+        """
+        from chainrule.tensor import _RemovableHandle
+
         if self._post_hooks is None:
             self._post_hooks = []
         self._post_hooks.append(hook)
+        return _RemovableHandle(self._post_hooks, hook)
 
 
 class AccumulateGrad:
@@ -208,11 +214,16 @@ class Function:
             return _record(cls, ctx, args, raw, result)
         result = cls.forward(ctx, *raw, **kwargs)
         if type(result) is tuple:
-            return tuple(Tensor._make(_as_array(r), None, 0, False) for r in result)
+            outs = tuple(Tensor._make(_as_array(r), None, 0, False) for r in result)
+            if anomaly_hook is not None:
+                anomaly_hook(ctx, outs, args)
+            return outs
         out = Tensor._make(result if type(result) is np.ndarray else np.asarray(result),
                            None, 0, False)
         if cls.is_view:
             _share_version(cls, args, (out,))
+        if anomaly_hook is not None:
+            anomaly_hook(ctx, (out,), args)
         return out
 
 
@@ -238,7 +249,9 @@ def _record_one(cls, ctx, args, raw, result, needs):
     if cls.is_view:
         _share_version(cls, args, (out,))
     if anomaly_hook is not None:
-        anomaly_hook(ctx, [out])
+        anomaly_hook(ctx, (out,), args)
+    if strict_hook is not None:
+        strict_hook(ctx, (out,), args)
     return out
 
 
@@ -262,6 +275,8 @@ def _apply_tensor_forward(cls, args, kwargs):
             )
     if not tracking:
         made = tuple(Tensor._make(o.array, None, 0, False) for o in outs)
+        if anomaly_hook is not None:
+            anomaly_hook(ctx, made, args)
         return made if type(result) is tuple else made[0]
     return _record(cls, ctx, args, args, result)
 
@@ -293,7 +308,9 @@ def _record(cls, ctx, args, raw, result):
     if cls.is_view:
         _share_version(cls, args, outs)
     if anomaly_hook is not None:
-        anomaly_hook(ctx, outs)
+        anomaly_hook(ctx, outs, args)
+    if strict_hook is not None:
+        strict_hook(ctx, outs, args)
     return tuple(outs) if multi else outs[0]
 
 
@@ -359,7 +376,11 @@ def _resolve_saved(values, args, raw, out_objs, outs) -> tuple:
     return tuple(saved)
 
 
-# set by chainrule.autograd.anomaly while detect_anomaly is on
+# set by chainrule.autograd.anomaly while detect_anomaly is on: anomaly_hook(ctx, outs, args)
+# after every op, recorded or not (ctx._edges is empty when nothing was recorded)
 anomaly_hook = None
+# set by chainrule.autograd.strict while strict() is on: strict_hook(ctx, outs, args) after
+# every recorded op
+strict_hook = None
 
 from chainrule.tensor import Tensor  # noqa: E402 - tensor.py imports this module first
