@@ -7,7 +7,7 @@
 `explain` runs the real engine (engine.run_backward) with its `trace_backward` hook set, so
 what it shows is what backward does, hooks and all. The rule of a step is the `backward:`
 section of the op's docstring (the derivation, in the code's own names). A broadcast undone by
-`sum_to` is seen exactly: while recording, the SumTo kernel reports the shape it reduced from.
+`sum_to` is seen exactly: while recording, its kernel reports the shape it reduced from.
 
 `paths` is the multivariable chain rule term by term: the gradient is pushed from the loss down
 each path separately (every node's backward runs, and only the gradient flowing to the next
@@ -432,23 +432,24 @@ class _Recorder:
 
 @contextmanager
 def _recording():
-    from chainrule.ops.shape import SumTo
+    # Both ways a gradient is summed back to an input's shape - the NumPy path of a plain
+    # backward and the SumTo op under create_graph - go through shape._sum_to: wrap it.
+    from chainrule.ops import shape as shape_ops
 
     rec = _Recorder()
-    original = SumTo.__dict__["forward"]
-    kernel = original.__func__
+    kernel = shape_ops._sum_to
 
-    def forward(ctx, x, shape):
+    def recording_sum_to(x, shape):
         rec.sum_tos.append((tuple(x.shape), tuple(shape)))
-        return kernel(ctx, x, shape)
+        return kernel(x, shape)
 
     prev = engine.trace_backward
     engine.trace_backward = rec
-    SumTo.forward = staticmethod(forward)
+    shape_ops._sum_to = recording_sum_to
     try:
         yield rec
     finally:
-        SumTo.forward = original
+        shape_ops._sum_to = kernel
         engine.trace_backward = prev
 
 
