@@ -530,64 +530,59 @@ class Gelu(Op):
         return g * (cdf + x * pdf), None
 
 
-class Sign(Op):
-    """sign(x) in {-1, 0, 1}: piecewise constant.     backward: gx = 0"""
+class _StepFunction(Op):
+    """Base of the piecewise-constant ops: flat between jumps, so the gradient is 0.
+
+    backward:  gx = 0        (PyTorch's choice at the jumps too: no subgradient)
+    """
+
+    @staticmethod
+    def backward(ctx, g, *_):
+        return (g * 0.0,) + (None,) * (len(ctx._edges) - 1)
+
+
+class Sign(_StepFunction):
+    """sign(x) in {-1, 0, 1}.      forward: out = sign(x)     backward: gx = 0"""
 
     @staticmethod
     def forward(ctx, x):
         return np.sign(x)
 
-    @staticmethod
-    def backward(ctx, g):
-        return (g * 0.0,)
 
-
-class Floor(Op):
-    """floor(x): piecewise constant.      backward: gx = 0"""
+class Floor(_StepFunction):
+    """The largest integer <= x.   forward: out = floor(x)    backward: gx = 0"""
 
     @staticmethod
     def forward(ctx, x):
         return np.floor(x)
 
-    @staticmethod
-    def backward(ctx, g):
-        return (g * 0.0,)
 
-
-class Ceil(Op):
-    """ceil(x): piecewise constant.       backward: gx = 0"""
+class Ceil(_StepFunction):
+    """The smallest integer >= x.  forward: out = ceil(x)     backward: gx = 0"""
 
     @staticmethod
     def forward(ctx, x):
         return np.ceil(x)
 
-    @staticmethod
-    def backward(ctx, g):
-        return (g * 0.0,)
 
-
-class Trunc(Op):
-    """trunc(x) (round toward 0): piecewise constant.     backward: gx = 0"""
+class Trunc(_StepFunction):
+    """Round toward 0.             forward: out = trunc(x)    backward: gx = 0"""
 
     @staticmethod
     def forward(ctx, x):
         return np.trunc(x)
 
-    @staticmethod
-    def backward(ctx, g):
-        return (g * 0.0,)
 
+class Round(_StepFunction):
+    """Round half to even (PyTorch and NumPy agree), to `decimals` places.
 
-class Round(Op):
-    """Round half to even (PyTorch and NumPy agree), to `decimals` places.   backward: gx = 0"""
+    forward:   out = round(x, decimals)
+    backward:  gx = 0
+    """
 
     @staticmethod
     def forward(ctx, x, decimals):
         return np.round(x, decimals)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g * 0.0, None
 
 
 class Clamp(Op):
