@@ -497,7 +497,8 @@ class Tensor:
         return _binary(ew.Pow, self, base, "pow", reflected=True)
 
     def __matmul__(self, other):
-        return self.matmul(other)
+        return la.matmul(self, other if isinstance(other, Tensor) else
+                         _as_operand(other, self, "matmul"))
 
     def __rmatmul__(self, other):
         return _as_operand(other, self, "matmul").matmul(self)
@@ -700,7 +701,7 @@ class Tensor:
         return _unary(ew.Sigmoid, self, float_only=True)
 
     def relu(self):
-        return _unary(ew.Relu, self)
+        return ew.Relu.apply(self)
 
     def erf(self):
         return _unary(ew.Erf, self, float_only=True)

@@ -210,7 +210,7 @@ class CrossEntropy(Op):
         a = x if x.ndim == 1 else np.ascontiguousarray(x.T if x.ndim == 2 else
                                                        np.moveaxis(x, 1, 0))
         m = np.maximum.reduce(a, 0, initial=-np.inf)
-        if math.isfinite(np.add.reduce(m, axis=None, dtype=np.float64)):  # no inf/nan logit
+        if math.isfinite(np.add.reduce(m, axis=None)):  # no inf/nan logit (or a sum overflow)
             e, s, loss = _log_softmax_parts(a, m, safe)
         else:  # an inf or nan logit: nan where PyTorch has nan, without NumPy's warnings
             with np.errstate(invalid="ignore", divide="ignore"):
