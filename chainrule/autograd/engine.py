@@ -136,10 +136,11 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
         if fn is not None and fn not in deps:
             deps[fn] = 0
             stack.append(fn)
-    order = []
+    order = [] if inputs is not None else None  # discovery order, for the `needed` pass
     while stack:
         node = stack.pop()
-        order.append(node)
+        if order is not None:
+            order.append(node)
         for edge in node._edges:
             if edge is not None:
                 nxt = edge[0]
@@ -227,11 +228,18 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
             if not retain_graph and (needed is None or node in needed):
                 node._saved = None
                 node._freed = True
-            n_grads = len(in_grads)
-            for i, edge in enumerate(node._edges):
+            if not in_grads:  # nothing flows on, but the nodes below still count us as done
+                for edge in node._edges:
+                    if edge is not None and type(edge[0]) is Node:
+                        nxt = edge[0]
+                        deps[nxt] -= 1
+                        if deps[nxt] == 0:
+                            ready.append(nxt)
+                continue
+            # (_call_backward checked: one gradient per edge, extra entries None)
+            for i, (edge, g) in enumerate(zip(node._edges, in_grads)):
                 if edge is None:
                     continue
-                g = in_grads[i] if i < n_grads else None
                 nxt, nr = edge
                 if type(nxt) is Node:
                     if g is not None:
