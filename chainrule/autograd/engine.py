@@ -57,16 +57,17 @@ def _accumulate(leaf, grad, create_graph: bool) -> None:
     """Add `grad` into `leaf.grad`, running the leaf's hooks first."""
     if leaf._hooks:
         grad = _hooked(leaf._hooks, grad)
-    if leaf.grad is None:
+    old = leaf._grad
+    if old is None:
         if create_graph:
             leaf._grad = grad
         else:
             # A fresh array: the same gradient array may reach several leaves (e.g. from add).
             leaf._grad = Tensor._make(np.array(grad.array, copy=True), None, 0, False)
-    elif create_graph or leaf.grad.requires_grad:
-        leaf._grad = leaf.grad + grad
+    elif create_graph or old._requires_grad:
+        leaf._grad = old + grad
     else:
-        leaf.grad.array += grad.array
+        old.array += grad.array
     if leaf._post_acc_hooks:
         for hook in leaf._post_acc_hooks:
             hook(leaf)

@@ -357,6 +357,9 @@ def _resolve_saved(values, args, raw, out_objs, outs) -> tuple:
     """Turn what forward saved into (kind, value, version) records, matched by identity."""
     saved = []
     for v in values:
+        if v is None:
+            saved.append((_CONST, None, 0))
+            continue
         for i, r in enumerate(raw):
             if r is v and isinstance(args[i], Tensor):
                 t = args[i]
