@@ -76,8 +76,8 @@ def class_coef(t: np.ndarray, weight, ignore_index: int, n_classes: int, dtype, 
     if t.size == 0:
         return t, None, 0, None
     # one pass: a negative index viewed as unsigned is huge, so this checks 0 <= t < C
-    if not 0 <= ignore_index < n_classes and np.logical_and.reduce(
-            t.view(np.uint64) < n_classes, axis=None):
+    if not 0 <= ignore_index < n_classes and np.maximum.reduce(
+            t.view(np.uint64), axis=None) < n_classes:
         if weight is None:
             return t, None, t.size, None
         coef = weight[t]
