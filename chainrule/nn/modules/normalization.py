@@ -12,6 +12,27 @@ from chainrule.nn.modules._utils import factory_dtype, new_buffer, new_parameter
 from chainrule.nn.modules.module import Module
 
 
+def _affine_parameters(module, affine: bool, bias: bool, shape: tuple, dt) -> None:
+    """The per-feature affine of a norm layer: weight (and bias, unless bias=False), or none."""
+    if affine:
+        module.weight = new_parameter(shape, dt)
+        if bias:
+            module.bias = new_parameter(shape, dt)
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def _reset_affine(module) -> None:
+    """weight 1, bias 0: the identity affine every norm layer starts from."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class _NormBase(Module):
     """Per-channel affine parameters (weight 1, bias 0) and running statistics (mean 0, var 1,
     num_batches_tracked 0), as PyTorch's _NormBase."""
@@ -26,15 +47,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = new_parameter((num_features,), dt)
-            if bias:
-                self.bias = new_parameter((num_features,), dt)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, affine, bias, (num_features,), dt)
         if track_running_stats:
             self.register_buffer("running_mean", new_buffer(np.zeros(num_features), dt))
             self.register_buffer("running_var", new_buffer(np.ones(num_features), dt))
@@ -53,10 +66,7 @@ class _NormBase(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def _check_input_dim(self, input) -> None:
         raise NotImplementedError
@@ -152,22 +162,11 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = new_parameter(self.normalized_shape, dt)
-            if bias:
-                self.bias = new_parameter(self.normalized_shape, dt)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, elementwise_affine, bias, self.normalized_shape, dt)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return FL.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -192,22 +191,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = new_parameter((num_channels,), dt)
-            if bias:
-                self.bias = new_parameter((num_channels,), dt)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, affine, bias, (num_channels,), dt)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return FL.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
