@@ -29,6 +29,20 @@ def new_parameter(shape: tuple, np_dtype: np.dtype) -> Parameter:
     return Parameter._make(np.empty(shape, dtype=np_dtype), None, 0, True)
 
 
+def reset_weight_and_bias(weight: Parameter, bias) -> None:
+    """PyTorch's default init of Linear and Conv: weight kaiming_uniform_(a=sqrt(5)), that is
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the bias from the same bound (0 if fan_in is 0)."""
+    import math
+
+    from chainrule.nn import init
+
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
+
 def new_buffer(values, np_dtype) -> Tensor:
     return Tensor._make(np.array(values, dtype=np_dtype), None, 0, False)
 

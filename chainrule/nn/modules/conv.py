@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 from chainrule.nn import _functional_layers as FL
-from chainrule.nn import init
-from chainrule.nn.modules._utils import factory_dtype, new_parameter, ntuple
+from chainrule.nn.modules._utils import (
+    factory_dtype,
+    new_parameter,
+    ntuple,
+    reset_weight_and_bias,
+)
 from chainrule.nn.modules.module import Module
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -73,12 +75,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias)
 
     def extra_repr(self) -> str:
         n = self._n

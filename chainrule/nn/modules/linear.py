@@ -6,7 +6,7 @@ import math
 
 from chainrule.nn import functional as F
 from chainrule.nn import init
-from chainrule.nn.modules._utils import factory_dtype, new_parameter
+from chainrule.nn.modules._utils import factory_dtype, new_parameter, reset_weight_and_bias
 from chainrule.nn.modules.module import Module
 
 
@@ -41,11 +41,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)
