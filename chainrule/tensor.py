@@ -388,11 +388,9 @@ class Tensor:
         if gradient is None and inputs is None and self.grad_fn is not None and \
                 self.array.size == 1 and not explain:
             # the common `loss.backward()`: skip the general argument handling
-            from chainrule.autograd.engine import run_backward
-
             seed = Tensor._make(np.ones(self.array.shape, self.array.dtype), None, 0, False)
-            run_backward([self], [seed], create_graph if retain_graph is None else retain_graph,
-                         create_graph)
+            _engine.run_backward([self], [seed], create_graph if retain_graph is None else
+                                 retain_graph, create_graph)
             return
         if explain:
             from chainrule.autograd.explain import backward_explained
@@ -2035,6 +2033,7 @@ def _fill_random(t: Tensor, values, name: str) -> Tensor:
 
 # Op families, imported last: they import Tensor from this module.
 from chainrule import _format  # noqa: E402
+from chainrule.autograd import engine as _engine  # noqa: E402
 from chainrule.ops import elementwise as ew  # noqa: E402
 from chainrule.ops import indexing as ix  # noqa: E402
 from chainrule.ops import linalg as la  # noqa: E402

@@ -77,8 +77,6 @@ class Node:
                     f"second time or if you need to access saved tensors after calling backward."
                 )
             return ()
-        from chainrule.tensor import Tensor
-
         out = []
         for kind, value, version in saved:
             if kind == _INPUT:
@@ -192,26 +190,36 @@ class Function:
         if not cls.array_forward:
             return _apply_tensor_forward(cls, args, kwargs)
         # The hot path of every built-in op: unwrap the arrays, run the kernel, wrap the result.
-        tracking = False
-        raw = []
-        needs = []
-        for a in args:
-            if isinstance(a, Tensor):
-                raw.append(a.array)
-                if a._requires_grad:
-                    tracking = True
-                    needs.append(True)
-                    continue
-            else:
-                raw.append(a)
-            needs.append(False)
         ctx = Node(cls)
-        if tracking and _state.enabled:
-            ctx.needs_input_grad = tuple(needs)
-            result = cls.forward(ctx, *raw, **kwargs)
-            if type(result) is not tuple and ctx._non_diff is None:
-                return _record_one(cls, ctx, args, raw, result, needs)
-            return _record(cls, ctx, args, raw, result)
+        raw = []
+        if _state.enabled:
+            # One pass finds the arrays, which inputs need a gradient and the edges to them.
+            tracking = False
+            needs = []
+            edges = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    raw.append(a.array)
+                    if a._requires_grad:
+                        tracking = True
+                        needs.append(True)
+                        fn = a.grad_fn
+                        edges.append((fn, a._output_nr) if fn is not None else (a, 0))
+                        continue
+                else:
+                    raw.append(a)
+                needs.append(False)
+                edges.append(None)
+            if tracking:
+                ctx.needs_input_grad = tuple(needs)
+                ctx._edges = edges
+                result = cls.forward(ctx, *raw, **kwargs)
+                if type(result) is not tuple and ctx._non_diff is None:
+                    return _record_one(cls, ctx, args, raw, result)
+                return _record(cls, ctx, args, raw, result)
+        else:
+            for a in args:
+                raw.append(a.array if isinstance(a, Tensor) else a)
         result = cls.forward(ctx, *raw, **kwargs)
         if type(result) is tuple:
             outs = tuple(Tensor._make(_as_array(r), None, 0, False) for r in result)
@@ -227,19 +235,11 @@ class Function:
         return out
 
 
-def _record_one(cls, ctx, args, raw, result, needs):
-    """_record for the common case: one output (the same steps, fewer of them)."""
+def _record_one(cls, ctx, args, raw, result):
+    """_record for the common case: one output, edges already found by `apply`."""
     produced = result  # what forward returned (maybe a NumPy scalar), for matching saves
     if type(result) is not np.ndarray:
         result = np.asarray(result)
-    edges = []
-    for a, need in zip(args, needs):
-        if need:
-            fn = a.grad_fn
-            edges.append((fn, a._output_nr) if fn is not None else (a, 0))
-        else:
-            edges.append(None)
-    ctx._edges = edges
     diff = result.dtype.kind == "f"
     out = Tensor._make(result, ctx if diff else None, 0, diff)
     ctx._out_meta = ((result.shape, result.dtype),)

@@ -17,6 +17,7 @@ import numpy as np
 from chainrule.autograd import grad_mode
 from chainrule.ops import conv as ops
 from chainrule.ops.shape import Reshape
+from chainrule.random import numpy_rng
 from chainrule.tensor import Tensor
 
 __all__ = [
@@ -556,8 +557,6 @@ def _drop(input, p, training, inplace, mask_shape, op):
     _check_p(p, op)
     if not training or p == 0.0:
         return input
-    from chainrule.random import numpy_rng
-
     dt = input.array.dtype if input.array.dtype.kind == "f" else np.float32
     if p == 1.0:
         mask = np.zeros(mask_shape, dtype=dt)

@@ -386,8 +386,6 @@ class Normalize(Op):
 
     @staticmethod
     def backward(ctx, g):
-        from chainrule.tensor import Tensor
-
         (x,) = ctx.saved_tensors
         axes = ctx.axes
         if not grad_mode.is_grad_enabled():  # first order: NumPy on the saved statistics
@@ -483,3 +481,6 @@ class ConstantPad(Op):
     @staticmethod
     def backward(ctx, g):
         return ConstantPad.apply(g, tuple((-a, -b) for a, b in ctx.pads), 0), None, None
+
+
+from chainrule.tensor import Tensor  # noqa: E402 - tensor.py imports this module

@@ -21,7 +21,7 @@ def _shape(v):
 
 
 def _scale(g, c: np.ndarray):
-    """g * c for a constant array c (a mask or local slope): the gradient of a piecewise rule.
+    """g * c for a constant array c (a bool mask or local slope): a piecewise rule's gradient.
 
     NumPy directly when no graph is recorded; under create_graph the Mul op (c a constant).
     """
@@ -429,7 +429,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return (_scale(g, (out.array > 0).astype(out.array.dtype)),)
+        return (_scale(g, out.array > 0),)  # g * a bool mask keeps g's dtype
 
 
 class LeakyRelu(Op):

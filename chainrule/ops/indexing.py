@@ -17,8 +17,6 @@ from chainrule.ops.shape import sum_to
 
 def _normalize_key(key, shape: tuple):
     """Tensors and lists in an index become ndarrays; bool masks are checked against shape."""
-    from chainrule.tensor import Tensor
-
     if not isinstance(key, tuple):
         key = (key,)
     out = []
@@ -119,8 +117,6 @@ class IndexAddZeros(Op):
 
 def setitem(t, key, value) -> None:
     """x[key] = value: in NumPy under no_grad, else recorded with x's history rebased."""
-    from chainrule.tensor import Tensor, _as_operand, _inplace_unary
-
     key = _normalize_key(key, t.array.shape)
     if isinstance(value, Tensor):
         src = value
@@ -142,8 +138,6 @@ def setitem(t, key, value) -> None:
             f"broadcast to indexing result of shape {list(target_shape)}"
         ) from None
     if not tracked:
-        from chainrule.tensor import _writable
-
         _writable(t, "index_put")
         t.array[key] = src.array
         t._version[0] += 1
@@ -190,8 +184,6 @@ class ViewScatter(Op):
 
     @staticmethod
     def forward(ctx, base, v, view_fn):
-        from chainrule.tensor import Tensor
-
         ctx.view_fn = view_fn
         out = base.copy()
         with grad_mode.no_grad():
@@ -201,8 +193,6 @@ class ViewScatter(Op):
 
     @staticmethod
     def backward(ctx, g):
-        from chainrule.tensor import Tensor
-
         need_base, need_v = ctx.needs_input_grad[:2]
         gbase = gv = None
         if need_base:
@@ -216,8 +206,6 @@ class ViewScatter(Op):
 
 
 def _check_index_tensor(index, op: str):
-    from chainrule.tensor import Tensor
-
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}(): index must be a Tensor of dtype int64, got "
                         f"{type(index).__name__}")
@@ -235,8 +223,6 @@ def _along_axis_key(index: np.ndarray, axis: int):
 
 def gather(t, dim, index):
     """out[i][j] = x[i][index[i][j]] along dim (index has x's number of dims)."""
-    from chainrule.tensor import _dim
-
     idx = _check_index_tensor(index, "gather")
     d = _dim(dim, t.ndim, "gather")
     if idx.ndim != max(t.ndim, 1) and not (t.ndim == 0 and idx.ndim <= 1):
@@ -259,8 +245,6 @@ def gather(t, dim, index):
 
 def scatter_add(t, dim, index, src):
     """out = x; out[i][index[i][j]] += src[i][j] along dim (differentiable in x and src)."""
-    from chainrule.tensor import _as_operand, _dim
-
     idx = _check_index_tensor(index, "scatter_add")
     d = _dim(dim, t.ndim, "scatter_add")
     src = _as_operand(src, t, "scatter_add")
@@ -276,8 +260,6 @@ def scatter_add(t, dim, index, src):
 
 def scatter(t, dim, index, src):
     """out = x; out[i][index[i][j]] = src[i][j] along dim (src may be a number)."""
-    from chainrule.tensor import Tensor, _as_operand, _dim
-
     idx = _check_index_tensor(index, "scatter")
     d = _dim(dim, t.ndim, "scatter")
     size = t.array.shape[d]
@@ -293,8 +275,6 @@ def scatter(t, dim, index, src):
 
 def index_select(t, dim, index):
     """The slices of x at `index` (a 1-D integer tensor) along dim."""
-    from chainrule.tensor import _dim
-
     idx = _check_index_tensor(index, "index_select")
     if idx.ndim > 1:
         raise IndexError(f"index_select(): Index is supposed to be a vector, got shape "
@@ -303,3 +283,12 @@ def index_select(t, dim, index):
     if t.ndim == 0:
         return t.reshape(1)[idx.reshape(-1)].reshape(idx.shape) if idx.ndim else t
     return GetItem.apply(t, (slice(None),) * d + (idx.reshape(-1),))
+
+
+from chainrule.tensor import (  # noqa: E402 - tensor.py imports this module
+    Tensor,
+    _as_operand,
+    _dim,
+    _inplace_unary,
+    _writable,
+)

@@ -200,6 +200,8 @@ class CrossEntropy(Op):
                target ignored is nan, as PyTorch
     The kernel works on a class-major copy (classes on axis 0): with few classes, NumPy's
     loops along the class axis of an (N, C) array are short and slow; along N they are long.
+    There, target i's class is at flat position t_i * K + i (K targets), so one `take` picks
+    z[t_i, i] and one assignment subtracts the one-hot in backward.
     """
 
     @staticmethod
@@ -209,18 +211,21 @@ class CrossEntropy(Op):
                                              "cross_entropy")
         a = x if x.ndim == 1 else np.ascontiguousarray(x.T if x.ndim == 2 else
                                                        np.moveaxis(x, 1, 0))
+        flat = safe * safe.size
+        flat += _arange(safe.size).reshape(safe.shape)
         m = np.maximum.reduce(a, 0, initial=-np.inf)
-        if math.isfinite(np.add.reduce(m, axis=None)):  # no inf/nan logit (or a sum overflow)
-            e, s, loss = _log_softmax_parts(a, m, safe)
+        # sum(m * m) is finite unless a logit is inf or nan (or the sum overflows): one BLAS call
+        if math.isfinite(np.vdot(m, m)):
+            e, s, loss = _log_softmax_parts(a, m, flat)
         else:  # an inf or nan logit: nan where PyTorch has nan, without NumPy's warnings
-            with np.errstate(invalid="ignore", divide="ignore"):
-                e, s, loss = _log_softmax_parts(a, m, safe)
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                e, s, loss = _log_softmax_parts(a, m, flat)
         if keep is not None:
             loss = np.where(keep, loss, loss.dtype.type(0))
         if coef is not None:
             loss *= coef
         ctx.save_for_backward(x)
-        ctx.e, ctx.s = e, s
+        ctx.e, ctx.s, ctx.flat = e, s, flat
         ctx.targets = _Targets(x.shape, axis, safe, _per_target(coef, keep, reduction, denom),
                                (t, weight, ignore_index, reduction))
         return _reduce(loss, reduction, denom)
@@ -231,7 +236,7 @@ class CrossEntropy(Op):
         tg = ctx.targets
         if not _state.enabled:
             gx = ctx.e / ctx.s  # class-major, so g (shaped like the targets) broadcasts as is
-            _at_class(gx, tg.safe, -1.0)
+            gx.reshape(-1)[ctx.flat] -= 1.0
             gx *= g.array * tg.w
             gx = gx if gx.ndim == 1 else gx.T if gx.ndim == 2 else np.moveaxis(gx, 0, 1)
             return Tensor._make(gx, None, 0, False), None, None, None, None
@@ -239,30 +244,15 @@ class CrossEntropy(Op):
         return gl - x.softmax(tg.axis) * gl.sum(tg.axis, keepdim=True), None, None, None, None
 
 
-def _log_softmax_parts(a: np.ndarray, m: np.ndarray, t: np.ndarray) -> tuple:
-    """Class-major logits a and their max m -> e = exp(a - m), s = sum(e), -log_softmax(a)[t]."""
+def _log_softmax_parts(a: np.ndarray, m: np.ndarray, flat: np.ndarray) -> tuple:
+    """Class-major logits a and their max m -> e = exp(a - m), s = sum(e), -log_softmax(a)[t].
+
+    flat: the targets' flat positions in a (t_i * K + i).
+    """
     z = a - m
     e = np.exp(z)
     s = np.add.reduce(e, 0)
-    return e, s, np.log(s) - _at_class(z, t)
-
-
-def _at_class(a: np.ndarray, t: np.ndarray, add=None):
-    """a[t_i, i, ...] for a class-major array; with `add`, adds it there in place instead."""
-    if a.ndim == 1:
-        key = t
-    elif a.ndim == 2:
-        key = (t, _arange(a.shape[1]))
-    else:
-        idx = t[None]
-        if add is None:
-            return np.take_along_axis(a, idx, 0)[0]
-        np.put_along_axis(a, idx, np.take_along_axis(a, idx, 0) + add, 0)
-        return None
-    if add is None:
-        return a[key]
-    a[key] += add
-    return None
+    return e, s, np.log(s) - z.take(flat)
 
 
 # ---------------------------------------------------------------- regression and binary losses

@@ -313,11 +313,11 @@ class DataLoader:
             for idx in self.sampler:
                 yield self.collate_fn(self.dataset[idx])
             return
+        from chainrule import tensor
+
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate
         for indices in self.batch_sampler:
             if fast:
-                from chainrule import tensor
-
                 idx = tensor(np.asarray(indices, dtype=np.int64))
                 yield [t[idx] for t in self.dataset.tensors]
             else:
