@@ -1385,7 +1385,15 @@ class Tensor:
         return _inplace_unary(self, lambda x: ew.Fill.apply(x, value), "fill_")
 
     def zero_(self):
-        return self.fill_(0)
+        if _state.enabled and self._requires_grad:
+            return self.fill_(0)  # recorded, as Fill
+        try:  # the common case (`p.grad.zero_()`): straight to NumPy
+            self.array.fill(0)
+        except ValueError:  # read-only: an expanded tensor
+            _writable(self, "zero_")
+            raise
+        self._version[0] += 1
+        return self
 
     def copy_(self, src, non_blocking=False):
         src = _as_operand(src, self, "copy_")
@@ -1920,17 +1928,12 @@ def _inplace_check(t: Tensor, name: str) -> None:
         )
 
 
-def _tracks(t: Tensor, other) -> bool:
-    if not _state.enabled:
-        return False
-    return t.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
-
-
 def _inplace(t: Tensor, op, other, ufunc, name: str) -> Tensor:
     """t op= other: in NumPy when no graph is recorded, else as an op with history rebased."""
     if isinstance(other, np.generic):
         other = other.item()
-    if _tracks(t, other):
+    if _state.enabled and (t._requires_grad or (isinstance(other, Tensor) and
+                                                 other._requires_grad)):
         return _inplace_unary(t, lambda x: _binary(op, x, other, name), name)
     ta = t.array
     if isinstance(other, Tensor):
@@ -1941,26 +1944,33 @@ def _inplace(t: Tensor, op, other, ufunc, name: str) -> Tensor:
                 f"{name}: output with shape {list(t.shape)} doesn't match the broadcast shape "
                 f"{list(np.broadcast_shapes(ta.shape, b.shape))}"
             )
-        kind = b.dtype.kind
+        if b.dtype != ta.dtype or name == "div_":  # (the same dtype is always castable)
+            _inplace_result_check(t, b.dtype.kind, name)
     elif isinstance(other, (list, tuple, np.ndarray)):
         return _inplace(t, op, _as_operand(other, t, name), ufunc, name)
     else:
         b = other
-        kind = "f" if isinstance(b, float) else "b" if isinstance(b, builtins.bool) else "i"
-    cat_t = dtypes.category(ta.dtype)
+        _inplace_result_check(t, "f" if isinstance(b, float) else "b" if isinstance(
+            b, builtins.bool) else "i", name)
+    try:
+        ufunc(ta, b, out=ta, casting="unsafe")
+    except ValueError:  # NumPy refuses a read-only (expanded) array: say why in our words
+        _writable(t, name)
+        raise
+    t._version[0] += 1
+    return t
+
+
+def _inplace_result_check(t: Tensor, kind: str, name: str) -> None:
+    """An in-place op keeps t's dtype: a result of a higher category (float into int) fails."""
+    cat_t = dtypes.category(t.array.dtype)
     cat_b = dtypes.FLOAT if kind == "f" else dtypes.BOOL if kind == "b" else dtypes.INT
-    if cat_b > cat_t or (
-            name == "div_" and cat_t != dtypes.FLOAT):
+    if cat_b > cat_t or (name == "div_" and cat_t != dtypes.FLOAT):
         raise RuntimeError(
             f"{name}: result type {'Float' if kind == 'f' or name == 'div_' else 'Long'} can't "
             f"be cast to the desired output type {t.dtype} (in-place ops keep the tensor's "
             f"dtype; use the out-of-place form)"
         )
-    if not ta.flags.writeable:
-        _writable(t, name)
-    ufunc(ta, b, out=ta, casting="unsafe")
-    t._version[0] += 1
-    return t
 
 
 def _writable(t: Tensor, name: str) -> None:

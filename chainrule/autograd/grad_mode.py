@@ -32,16 +32,14 @@ class _GradMode:
     """Base of the modes: sets `enabled` on entry, restores the previous value on exit."""
 
     enabled: bool = True
+    _wrapped = None  # set on the copy returned by a decorator
 
     def __new__(cls, orig_func=None, *args, **kwargs):
         # `@no_grad` without parentheses hands us the function: return it wrapped, as PyTorch
         # does (so it keeps its __name__ and stays a plain function).
         if callable(orig_func):
             return cls()(orig_func)
-        return super().__new__(cls)
-
-    def __init__(self, orig_func=None):
-        self._wrapped = None
+        return object.__new__(cls)  # (no __init__: `with no_grad():` runs in every step)
 
     def __enter__(self):
         self._prev = _state.enabled

@@ -39,7 +39,8 @@ class Add(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
+        if ctx.needs_input_grad:  # recorded: backward sums g back to these shapes
+            ctx.shapes = (_shape(a), _shape(b))
         return a + b
 
     @staticmethod
@@ -58,7 +59,8 @@ class Sub(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
+        if ctx.needs_input_grad:  # recorded: backward sums g back to these shapes
+            ctx.shapes = (_shape(a), _shape(b))
         return a - b
 
     @staticmethod
@@ -79,8 +81,9 @@ class Mul(Op):
     @staticmethod
     def forward(ctx, a, b):
         need = ctx.needs_input_grad
-        ctx.save_for_backward(a if need and need[1] else None, b if need and need[0] else None)
-        ctx.shapes = (_shape(a), _shape(b))
+        if need:  # recorded (else nothing is kept)
+            ctx.save_for_backward(a if need[1] else None, b if need[0] else None)
+            ctx.shapes = (_shape(a), _shape(b))
         return a * b
 
     @staticmethod
@@ -104,8 +107,9 @@ class Div(Op):
     @staticmethod
     def forward(ctx, a, b):
         need = ctx.needs_input_grad
-        ctx.save_for_backward(a if need and need[1] else None, b)
-        ctx.shapes = (_shape(a), _shape(b))
+        if need:  # recorded (else nothing is kept)
+            ctx.save_for_backward(a if need[1] else None, b)
+            ctx.shapes = (_shape(a), _shape(b))
         with np.errstate(divide="ignore", invalid="ignore"):
             return a / b
 

@@ -29,8 +29,9 @@ class MatMul(Op):
     @staticmethod
     def forward(ctx, a, b):
         need = ctx.needs_input_grad
-        ctx.save_for_backward(a if need and need[1] else None, b if need and need[0] else None)
-        ctx.shapes = (a.shape, b.shape)
+        if need:  # recorded (else nothing is kept)
+            ctx.save_for_backward(a if need[1] else None, b if need[0] else None)
+            ctx.shapes = (a.shape, b.shape)
         return np.matmul(a, b)
 
     @staticmethod
