@@ -388,7 +388,10 @@ class Tensor:
         if gradient is None and inputs is None and self.grad_fn is not None and \
                 self.array.size == 1 and not explain:
             # the common `loss.backward()`: skip the general argument handling
-            seed = Tensor._make(np.ones(self.array.shape, self.array.dtype), None, 0, False)
+            seed = np.array(1, self.array.dtype)  # (np.ones is slower: Python-level)
+            if seed.shape != self.array.shape:
+                seed = seed.reshape(self.array.shape)
+            seed = Tensor._make(seed, None, 0, False)
             _engine.run_backward([self], [seed], create_graph if retain_graph is None else
                                  retain_graph, create_graph)
             return
@@ -1779,8 +1782,6 @@ def _binary(op, a: Tensor, b, name: str, reflected: bool = False, to_float: bool
                 a = a.to(dt)
             if ba.dtype != dt:
                 b = b.to(dt)
-        if aa.shape != ba.shape:
-            _broadcast_check(aa, ba, name)
     elif type(b) is float or type(b) is builtins.int or isinstance(b, (numbers.Number,
                                                                         np.generic)):
         if isinstance(b, np.generic):
@@ -1798,7 +1799,12 @@ def _binary(op, a: Tensor, b, name: str, reflected: bool = False, to_float: bool
         a = a.to(fl)
         if isinstance(b, Tensor) and b.array.dtype.kind != "f":
             b = b.to(fl)
-    return op.apply(b, a) if reflected else op.apply(a, b)
+    try:  # shapes are checked only when NumPy refuses them (the common case pays nothing)
+        return op.apply(b, a) if reflected else op.apply(a, b)
+    except ValueError:
+        if isinstance(b, Tensor):
+            _broadcast_check(a.array, b.array, name)  # raises, naming both shapes
+        raise
 
 
 def _no_bool_sub(a: Tensor, b) -> None:

@@ -303,6 +303,18 @@ def _call_backward(node: Node, buf: list):
         result = node._fn.backward(node, *buf)
     if type(result) is not tuple:
         result = (result,)
+    if not node._fn.array_forward:  # a user's Function (the built-in ops' rules are tested)
+        _check_result(node, result)
+    if node._post_hooks:
+        for hook in node._post_hooks:
+            new = hook(result, tuple(buf))
+            if new is not None:
+                result = tuple(new)
+    return result
+
+
+def _check_result(node: Node, result: tuple) -> None:
+    """One gradient (a Tensor or None) per forward input; extra entries must be None."""
     n = len(node._edges)
     if len(result) != n and (len(result) < n or any(r is not None for r in result[n:])):
         raise RuntimeError(
@@ -315,12 +327,6 @@ def _call_backward(node: Node, buf: list):
                 f"function {node.name()} returned a {type(r).__name__} as a gradient; "
                 f"backward must return Tensors (or None)"
             )
-    if node._post_hooks:
-        for hook in node._post_hooks:
-            new = hook(result, tuple(buf))
-            if new is not None:
-                result = tuple(new)
-    return result
 
 
 # set by chainrule.autograd.anomaly while detect_anomaly is on

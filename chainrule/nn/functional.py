@@ -172,10 +172,11 @@ def _class_targets(target: Tensor, input: Tensor, op: str) -> np.ndarray:
 
 
 def _class_axis(input: Tensor, op: str) -> int:
-    if input.ndim == 0:
+    ndim = input.array.ndim
+    if ndim == 0:
         raise ValueError(f"{op}: Expected 1 or more dimensions (got 0): the input needs a class "
                          f"dimension, (C,), (N, C) or (N, C, d1, ...)")
-    return 0 if input.ndim == 1 else 1
+    return 0 if ndim == 1 else 1
 
 
 # ---------------------------------------------------------------- regression losses

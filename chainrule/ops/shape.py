@@ -30,10 +30,11 @@ def sum_to(g, shape: tuple):
 
 def _sum_to(x: np.ndarray, shape: tuple) -> np.ndarray:
     # Broadcasting (1) prepends axes and (2) stretches size-1 axes: sum over both kinds.
-    lead = x.ndim - len(shape)
+    xshape = x.shape  # (NumPy builds this tuple anew at each access)
+    lead = len(xshape) - len(shape)
     axes = list(range(lead))
     for i, s in enumerate(shape):
-        if s == 1 and x.shape[lead + i] != 1:
+        if s == 1 and xshape[lead + i] != 1:
             axes.append(lead + i)
     return np.add.reduce(x, axis=tuple(axes), dtype=x.dtype).reshape(shape)
 
