@@ -38,7 +38,7 @@ def factorise(lib, d, epochs: int = 1000, lr: float = 0.01) -> float:
             V -= lr * V.grad
         U.grad.zero_()
         V.grad.zero_()
-    return float(loss)
+    return loss.item()
 
 
 def iris_mlp_data():
@@ -77,7 +77,7 @@ def iris_mlp(lib, d, epochs: int = 100, lr: float = 0.01) -> float:
                 b2 -= lr * b2.grad
             for p in (W1, W2, b1, b2):
                 p.grad.zero_()
-        total += float(loss)
+        total += loss.item()
     return total
 
 

@@ -144,6 +144,9 @@ class Node:
         return _RemovableHandle(self._post_hooks, hook)
 
 
+_new_node = object.__new__
+
+
 class AccumulateGrad:
     """The graph's end at a leaf: what `next_functions` shows for a leaf Tensor."""
 
@@ -190,7 +193,8 @@ class Function:
         if not cls.array_forward:
             return _apply_tensor_forward(cls, args, kwargs)
         # The hot path of every built-in op: unwrap the arrays, run the kernel, wrap the result.
-        ctx = Node(cls)
+        ctx = _new_node(Node)  # Node(cls) without the cost of calling __init__
+        ctx._fn = cls
         raw = []
         if _state.enabled:
             # One pass finds the arrays, which inputs need a gradient and the edges to them.
