@@ -1802,8 +1802,8 @@ def _binary(op, a: Tensor, b, name: str, reflected: bool = False, to_float: bool
     try:  # shapes are checked only when NumPy refuses them (the common case pays nothing)
         return op.apply(b, a) if reflected else op.apply(a, b)
     except ValueError:
-        if isinstance(b, Tensor):
-            _broadcast_check(a.array, b.array, name)  # raises, naming both shapes
+        if isinstance(b, Tensor):  # raises, naming both shapes in the order written
+            _broadcast_check(*((b.array, a.array) if reflected else (a.array, b.array)), name)
         raise
 
 

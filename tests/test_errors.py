@@ -99,6 +99,17 @@ CASES = [
     # shapes
     ("add-shape", lambda m: m.ones(2, 3) + m.ones(3, 2), RuntimeError,
      r"size of tensor a.*must match the size of tensor b", True),
+    # recorded and reflected forms too: the shapes are checked after NumPy refuses them
+    ("mul-shape-recorded", lambda m: _leaf(m) * m.ones(3), RuntimeError,
+     r"mul: the size of tensor a \(\[2\]\) must match the size of tensor b \(\[3\]\)", True),
+    ("rsub-shape", lambda m: m.ones(3).__rsub__(_leaf(m)), RuntimeError,
+     r"sub: the size of tensor a \(\[2\]\) must match the size of tensor b \(\[3\]\)", True),
+    # (PyTorch lets zero_ write one value through an expanded tensor; NumPy's view is
+    # read-only, so chainrule asks for a clone())
+    ("zero-expanded", lambda m: m.ones(1, 3).expand(4, 3).zero_(), RuntimeError,
+     r"zero_: unsupported operation: more than one element of the written-to tensor", False),
+    ("sub-expanded", lambda m: m.ones(1, 3).expand(4, 3).sub_(m.ones(4, 3)), RuntimeError,
+     r"sub_: unsupported operation: more than one element of the written-to tensor", True),
     ("matmul-shape", lambda m: m.ones(2, 3) @ m.ones(2, 3), RuntimeError,
      r"cannot be multiplied \(2x3 and 2x3\)", True),
     ("mm-shape", lambda m: m.ones(2, 3).mm(m.ones(2, 3)), RuntimeError,
