@@ -1373,30 +1373,10 @@ class Tensor:
         return _inplace_unary(self, lambda x: x.lerp(end, weight), "lerp_")
 
     def fill_(self, value):
-        if isinstance(value, Tensor) and value.ndim != 0:
-            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
-                               f"with {value.ndim} dimensions.")
-        if not (_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and
-                                                           value.requires_grad))):
-            _writable(self, "fill_")
-            self.array.fill(value.item() if isinstance(value, Tensor) else value)
-            self._version[0] += 1
-            return self
-        if isinstance(value, Tensor):
-            return _inplace_unary(self, lambda x: ew.Where.apply(
-                True, value.to(x.dtype).expand(x.shape), x), "fill_")
-        return _inplace_unary(self, lambda x: ew.Fill.apply(x, value), "fill_")
+        return _fill(self, value, "fill_")
 
     def zero_(self):
-        if _state.enabled and self._requires_grad:
-            return self.fill_(0)  # recorded, as Fill
-        try:  # the common case (`p.grad.zero_()`): straight to NumPy
-            self.array.fill(0)
-        except ValueError:  # read-only: an expanded tensor
-            _writable(self, "zero_")
-            raise
-        self._version[0] += 1
-        return self
+        return _fill(self, 0, "zero_")
 
     def copy_(self, src, non_blocking=False):
         src = _as_operand(src, self, "copy_")
@@ -1977,6 +1957,27 @@ def _inplace_result_check(t: Tensor, kind: str, name: str) -> None:
             f"be cast to the desired output type {t.dtype} (in-place ops keep the tensor's "
             f"dtype; use the out-of-place form)"
         )
+
+
+def _fill(t: Tensor, value, name: str) -> Tensor:
+    """t.fill_(value) / t.zero_(): one NumPy call when no graph is recorded (`p.grad.zero_()`
+    in every step), else recorded as Fill (or Where for a tensor value) with history rebased."""
+    is_tensor = isinstance(value, Tensor)
+    if is_tensor and value.ndim != 0:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
+                           f"with {value.ndim} dimensions.")
+    if not (_state.enabled and (t._requires_grad or (is_tensor and value._requires_grad))):
+        try:
+            t.array.fill(value.item() if is_tensor else value)
+        except ValueError:  # NumPy refuses a read-only (expanded) array: say why in our words
+            _writable(t, name)
+            raise
+        t._version[0] += 1
+        return t
+    if is_tensor:
+        return _inplace_unary(t, lambda x: ew.Where.apply(
+            True, value.to(x.dtype).expand(x.shape), x), name)
+    return _inplace_unary(t, lambda x: ew.Fill.apply(x, value), name)
 
 
 def _writable(t: Tensor, name: str) -> None:

@@ -282,21 +282,15 @@ def _apply_tensor_forward(cls, args, kwargs):
         if anomaly_hook is not None:
             anomaly_hook(ctx, made, args)
         return made if type(result) is tuple else made[0]
+    ctx._edges = [None if not need else (a.grad_fn, a._output_nr) if a.grad_fn is not None
+                  else (a, 0) for a, need in zip(args, ctx.needs_input_grad)]
     return _record(cls, ctx, args, args, result)
 
 
 def _record(cls, ctx, args, raw, result):
-    """Wrap forward's result in Tensors whose grad_fn is `ctx`, with edges to the inputs."""
+    """Wrap forward's result in Tensors whose grad_fn is `ctx` (its edges are already set)."""
     multi = type(result) is tuple
     out_objs = result if multi else (result,)
-    edges = []
-    for a in args:
-        if isinstance(a, Tensor) and a._requires_grad:
-            fn = a.grad_fn
-            edges.append((fn, a._output_nr) if fn is not None else (a, 0))
-        else:
-            edges.append(None)
-    ctx._edges = tuple(edges)
     non_diff = ctx._non_diff
     outs = []
     for i, r in enumerate(out_objs):

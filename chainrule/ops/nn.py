@@ -227,21 +227,21 @@ class CrossEntropy(Op):
         if ctx.needs_input_grad:  # recorded: keep what backward needs
             ctx.save_for_backward(x)
             ctx.e, ctx.s, ctx.flat = e, s, flat
-            ctx.w = _per_target(coef, keep, reduction, denom)
-            ctx.targets = (x.shape, axis, safe, (t, weight, ignore_index, reduction))
+            ctx.targets = _Targets(x.shape, axis, safe,
+                                   _per_target(coef, keep, reduction, denom),
+                                   (t, weight, ignore_index, reduction))
         return _reduce(loss, reduction, denom)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        tg = ctx.targets
         if not _state.enabled:
             gx = ctx.e / ctx.s  # class-major, so g (shaped like the targets) broadcasts as is
             gx.reshape(-1)[ctx.flat] -= 1.0
-            gx *= g.array * ctx.w
+            gx *= g.array * tg.w
             gx = gx if gx.ndim == 1 else gx.T if gx.ndim == 2 else np.moveaxis(gx, 0, 1)
             return Tensor._make(gx, None, 0, False), None, None, None, None
-        shape, axis, safe, args = ctx.targets
-        tg = _Targets(shape, axis, safe, ctx.w, args)
         gl = NllLossGrad.apply(g, tg)  # the gradient through log_softmax, as PyTorch's graph
         return gl - x.softmax(tg.axis) * gl.sum(tg.axis, keepdim=True), None, None, None, None
 
