@@ -8,6 +8,8 @@ manual_seed, autograd, linalg, nn, optim, utils.data, save/load.
 
 __version__ = "0.1.0"
 
+import sys as _sys
+
 from chainrule import autograd, dtypes, linalg
 from chainrule.autograd.grad_mode import (
     enable_grad,
@@ -132,7 +134,7 @@ def einsum(equation, *operands):
     return _einsum(equation, *operands)
 
 
-_SUBMODULES = ("nn", "optim", "utils", "datasets", "labs", "viz")
+_SUBMODULES = ("nn", "optim", "utils", "datasets", "labs")
 
 
 def __getattr__(name: str):
@@ -142,3 +144,11 @@ def __getattr__(name: str):
 
         return importlib.import_module(f"chainrule.{name}")
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+
+
+# The tools (anomaly, strict, explain, check_op, viz) sit above the core: imported last, they
+# publish their names on chainrule.autograd; `chainrule.viz` is the graph-drawing tool.
+from chainrule import tools  # noqa: E402
+from chainrule.tools import viz  # noqa: E402
+
+_sys.modules["chainrule.viz"] = viz

@@ -21,7 +21,6 @@ import numpy as np
 
 from chainrule import dtypes
 from chainrule.autograd import grad_mode
-from chainrule.autograd.function import Function, Op, replay_view  # noqa: F401 - for ops
 
 _state = grad_mode._state
 _py_scalar = (builtins.int, builtins.float, builtins.bool)
@@ -39,7 +38,7 @@ class Tensor:
                  "__weakref__", "__dict__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
     _base = None  # the tensor whose memory this view shares
-    _view_spec = None  # how to remake this view from `_base` (function.replay_view)
+    _view_spec = None  # how to remake this view from `_base` (views.replay_view)
     _hooks = None
     _post_acc_hooks = None
     _retains_grad = False
@@ -396,7 +395,7 @@ class Tensor:
                                  retain_graph, create_graph)
             return
         if explain:
-            from chainrule.autograd.explain import backward_explained
+            from chainrule.tools.explain import backward_explained
 
             return backward_explained(self, gradient, retain_graph, create_graph, inputs,
                                       None if explain is True else explain)
@@ -1900,154 +1899,6 @@ def _arg_extreme(t: Tensor, dim, keepdim: bool, fn, name: str) -> Tensor:
     return _nograd(out)
 
 
-def _inplace_check(t: Tensor, name: str) -> None:
-    if t.requires_grad and t.grad_fn is None and _state.enabled:
-        raise RuntimeError(
-            f"{name}: a leaf Variable that requires grad is being used in an in-place "
-            f"operation. Do the update under `with torch.no_grad():`, or use an out-of-place op."
-        )
-    base = t._base
-    if base is not None and base.requires_grad and base.grad_fn is None and _state.enabled:
-        raise RuntimeError(
-            f"{name}: a view of a leaf Variable that requires grad is being used in an "
-            f"in-place operation. Do the update under `with torch.no_grad():`."
-        )
-
-
-def _inplace(t: Tensor, op, other, ufunc, name: str) -> Tensor:
-    """t op= other: in NumPy when no graph is recorded, else as an op with history rebased."""
-    if isinstance(other, np.generic):
-        other = other.item()
-    if _state.enabled and (t._requires_grad or (isinstance(other, Tensor) and
-                                                 other._requires_grad)):
-        return _inplace_unary(t, lambda x: _binary(op, x, other, name), name)
-    ta = t.array
-    if isinstance(other, Tensor):
-        b = other.array
-        if b.shape != ta.shape and np.broadcast_shapes(ta.shape, b.shape) != ta.shape:
-            _broadcast_check(ta, b, name)
-            raise RuntimeError(
-                f"{name}: output with shape {list(t.shape)} doesn't match the broadcast shape "
-                f"{list(np.broadcast_shapes(ta.shape, b.shape))}"
-            )
-        if b.dtype != ta.dtype or name == "div_":  # (the same dtype is always castable)
-            _inplace_result_check(t, b.dtype.kind, name)
-    elif isinstance(other, (list, tuple, np.ndarray)):
-        return _inplace(t, op, _as_operand(other, t, name), ufunc, name)
-    else:
-        b = other
-        _inplace_result_check(t, "f" if isinstance(b, float) else "b" if isinstance(
-            b, builtins.bool) else "i", name)
-    try:
-        ufunc(ta, b, out=ta, casting="unsafe")
-    except ValueError:  # NumPy refuses a read-only (expanded) array: say why in our words
-        _writable(t, name)
-        raise
-    t._version[0] += 1
-    return t
-
-
-def _inplace_result_check(t: Tensor, kind: str, name: str) -> None:
-    """An in-place op keeps t's dtype: a result of a higher category (float into int) fails."""
-    cat_t = dtypes.category(t.array.dtype)
-    cat_b = dtypes.FLOAT if kind == "f" else dtypes.BOOL if kind == "b" else dtypes.INT
-    if cat_b > cat_t or (name == "div_" and cat_t != dtypes.FLOAT):
-        raise RuntimeError(
-            f"{name}: result type {'Float' if kind == 'f' or name == 'div_' else 'Long'} can't "
-            f"be cast to the desired output type {t.dtype} (in-place ops keep the tensor's "
-            f"dtype; use the out-of-place form)"
-        )
-
-
-def _fill(t: Tensor, value, name: str) -> Tensor:
-    """t.fill_(value) / t.zero_(): one NumPy call when no graph is recorded (`p.grad.zero_()`
-    in every step), else recorded as Fill (or Where for a tensor value) with history rebased."""
-    is_tensor = isinstance(value, Tensor)
-    if is_tensor and value.ndim != 0:
-        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
-                           f"with {value.ndim} dimensions.")
-    if not (_state.enabled and (t._requires_grad or (is_tensor and value._requires_grad))):
-        try:
-            t.array.fill(value.item() if is_tensor else value)
-        except ValueError:  # NumPy refuses a read-only (expanded) array: say why in our words
-            _writable(t, name)
-            raise
-        t._version[0] += 1
-        return t
-    if is_tensor:
-        return _inplace_unary(t, lambda x: ew.Where.apply(
-            True, value.to(x.dtype).expand(x.shape), x), name)
-    return _inplace_unary(t, lambda x: ew.Fill.apply(x, value), name)
-
-
-def _writable(t: Tensor, name: str) -> None:
-    if not t.array.flags.writeable:
-        raise RuntimeError(
-            f"{name}: unsupported operation: more than one element of the written-to tensor "
-            f"refers to a single memory location (an expanded tensor). Please clone() the "
-            f"tensor before performing the operation."
-        )
-
-
-def _inplace_unary(t: Tensor, fn, name: str) -> Tensor:
-    """Replace t's values by fn(t), keeping the autograd history right (PyTorch's rebase).
-
-    With grad recorded, fn sees a snapshot of t (old values, t's place in the graph); t then
-    takes the result's values and history. If t is a view, its base is rebased too: the base
-    becomes "base with this view's region replaced", so gradients reach the base's history.
-    """
-    _writable(t, name)
-    if not _state.enabled:
-        result = fn(t)
-        _assign(t, result.array, name)
-        t._version[0] += 1
-        return t
-    _inplace_check(t, name)
-    old = Tensor._make(t.array.copy(), t.grad_fn, t._output_nr, t.requires_grad)
-    result = fn(old)
-    if result.array.shape != t.array.shape:
-        raise RuntimeError(f"{name}: output with shape {list(t.shape)} doesn't match the "
-                           f"broadcast shape {list(result.shape)}")
-    if dtypes.category(result.array.dtype) > dtypes.category(t.array.dtype):
-        raise RuntimeError(f"{name}: result type {result.dtype} can't be cast to the desired "
-                           f"output type {t.dtype}")
-    if result.array.dtype != t.array.dtype:
-        result = result.to(t.dtype)
-    base = t._base
-    if result.requires_grad and base is not None and t._view_spec is not None:
-        spec = t._view_spec
-
-        def view_fn(b):
-            return replay_view(spec, b)
-
-        old_base = Tensor._make(base.array.copy(), base.grad_fn, base._output_nr,
-                                base.requires_grad)
-        new_base = ix.ViewScatter.apply(old_base, result, view_fn)
-        _assign(t, result.array, name)
-        base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, 0, True
-        base._version[0] += 1
-        view = view_fn(base)
-        t.grad_fn, t._output_nr, t._requires_grad = view.grad_fn, 0, True
-        return t
-    _assign(t, result.array, name)
-    t._version[0] += 1
-    if result.requires_grad:
-        t.grad_fn, t._output_nr, t._requires_grad = result.grad_fn, 0, True
-    return t
-
-
-def _assign(t: Tensor, values: np.ndarray, name: str) -> None:
-    _writable(t, name)
-    np.copyto(t.array, values, casting="unsafe")
-
-
-def _fill_random(t: Tensor, values, name: str) -> Tensor:
-    with grad_mode.no_grad():
-        _assign(t, np.asarray(values), name)
-    t._version[0] += 1
-    return t
-
-
 # Op families, imported last: they import Tensor from this module.
 from chainrule import _format  # noqa: E402
 from chainrule.autograd import engine as _engine  # noqa: E402
@@ -2056,3 +1907,11 @@ from chainrule.ops import indexing as ix  # noqa: E402
 from chainrule.ops import linalg as la  # noqa: E402
 from chainrule.ops import reduction as red  # noqa: E402
 from chainrule.ops import shape as shp  # noqa: E402
+
+# isort: split
+from chainrule.autograd.views import (  # noqa: E402 - after the ops it uses
+    _fill,
+    _fill_random,
+    _inplace,
+    _inplace_unary,
+)

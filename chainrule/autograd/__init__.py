@@ -119,17 +119,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(results)
 
 
-from chainrule.autograd.anomaly import (  # noqa: E402
-    detect_anomaly,
-    is_anomaly_check_nan_enabled,
-    is_anomaly_enabled,
-    set_detect_anomaly,
-)
-from chainrule.autograd.check_op import check_op  # noqa: E402
-from chainrule.autograd.explain import Explanation, Path, explain, paths  # noqa: E402
 from chainrule.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
-from chainrule.autograd.strict import StrictModeWarning, is_strict_enabled, strict  # noqa: E402
 
+# detect_anomaly, strict, explain, paths and check_op are tools (chainrule/tools/): they add
+# themselves to this namespace when chainrule is imported, and the core never imports them.
 __all__ = [
     "AccumulateGrad", "Explanation", "Function", "Node", "Path", "backward", "check_op",
     "enable_grad", "explain", "grad", "gradcheck", "paths",

@@ -323,34 +323,6 @@ def _as_array(value) -> np.ndarray:
     return value if type(value) is np.ndarray else np.asarray(value)
 
 
-def _share_version(cls, args, outs) -> None:
-    """A view shares its base's version counter, so in-place edits through either are seen.
-
-    It also records how to remake itself from its base (`_view_spec`: the op, its other
-    arguments, and the base's own spec), which an in-place op on the view needs to rebase
-    the base's history (see tensor._inplace_unary). A tuple, not a closure: views are made
-    on every transpose, so this must stay cheap.
-    """
-    base, out = args[0], outs[0]
-    if cls.is_view is not True and not np.may_share_memory(out.array, base.array):
-        return  # e.g. a reshape that had to copy: not a view
-    out._version = base._version
-    out._base = base._base if base._base is not None else base
-    out._view_spec = (cls, args[1:], base._view_spec)
-
-
-def replay_view(spec, base):
-    """Remake a view from its base by re-applying the recorded view ops, outermost last."""
-    ops = []
-    while spec is not None:
-        ops.append(spec)
-        spec = spec[2]
-    out = base
-    for cls, rest, _ in reversed(ops):
-        out = cls.apply(out, *rest)
-    return out
-
-
 def _resolve_saved(values, args, raw, out_objs, outs) -> tuple:
     """Turn what forward saved into (kind, value, version) records, matched by identity."""
     saved = []
@@ -385,3 +357,6 @@ anomaly_hook = None
 strict_hook = None
 
 from chainrule.tensor import Tensor  # noqa: E402 - tensor.py imports this module first
+
+# isort: split
+from chainrule.autograd.views import _share_version  # noqa: E402 - after Tensor

@@ -17,8 +17,9 @@ import numpy as np
 
 from chainrule import dtypes
 from chainrule.autograd import grad_mode
+from chainrule.autograd.views import _inplace_unary
 from chainrule.ops import nn as fused
-from chainrule.tensor import Tensor, _dim, _inplace_unary
+from chainrule.tensor import Tensor, _dim
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "cross_entropy", "elu",

@@ -285,10 +285,5 @@ def index_select(t, dim, index):
     return GetItem.apply(t, (slice(None),) * d + (idx.reshape(-1),))
 
 
-from chainrule.tensor import (  # noqa: E402 - tensor.py imports this module
-    Tensor,
-    _as_operand,
-    _dim,
-    _inplace_unary,
-    _writable,
-)
+from chainrule.autograd.views import _inplace_unary, _writable  # noqa: E402
+from chainrule.tensor import Tensor, _as_operand, _dim  # noqa: E402 - tensor.py imports this module

@@ -15,7 +15,7 @@ import pytest
 import chainrule
 from tests._torch import torch
 
-IRIS = Path(__file__).resolve().parents[2] / "shared" / "data" / "iris" / "iris.data"
+IRIS = Path(__file__).resolve().parents[3] / "shared" / "data" / "iris" / "iris.data"
 
 
 def _iris():

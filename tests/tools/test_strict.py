@@ -11,7 +11,7 @@ import pytest
 import chainrule
 from chainrule import autograd, nn
 from chainrule.autograd import engine, function
-from chainrule.autograd.strict import StrictModeWarning, is_strict_enabled, strict
+from chainrule.tools.strict import StrictModeWarning, is_strict_enabled, strict
 
 HERE = os.path.abspath(__file__)
 RNG = np.random.default_rng(0)

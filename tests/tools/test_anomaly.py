@@ -11,7 +11,7 @@ import pytest
 import chainrule
 from chainrule import autograd
 from chainrule.autograd import engine, function
-from chainrule.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from chainrule.tools.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from tests._torch import torch
 
 HERE = os.path.basename(__file__)

@@ -40,7 +40,7 @@ from chainrule.datasets import cli as data_cli
 from chainrule.datasets import download as dl
 from chainrule.utils.data import Dataset
 
-SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+SHARED_MNIST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 TIMEOUT = 0.5  # seconds a hanging test mirror is given
 

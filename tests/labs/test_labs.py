@@ -11,7 +11,7 @@ from chainrule import labs
 from chainrule.cli import main
 from chainrule.labs._core import ConfigError, apply_sets, convert, parse_sets
 
-MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+MNIST_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
 HAVE_MNIST = (MNIST_DIR / "train-images-idx3-ubyte.gz").exists()
 
 

@@ -10,7 +10,7 @@ its output's shape and dtype), arrows the way gradients flow (from the root down
 leaves), the tensors each node saved for backward as small boxes beside it, the leaves by name.
 Names come from `params` (a dict name -> tensor, which may also name intermediate tensors, or a
 Module: its `named_parameters()`); other leaves are `leaf0`, `leaf1`, ... Node and leaf names
-are those of `chainrule.autograd.explain`, so the two can be read side by side.
+are those of `chainrule.tools.explain`, so the two can be read side by side.
 
 Rendering calls the `dot` program in a subprocess (Debian/Ubuntu: `apt-get install graphviz`);
 the Python `graphviz` package is not needed.
@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule.autograd.explain import SMALL, Names, values_text
 from chainrule.autograd.function import _CONST, _INPUT, _OUTPUT, Node
+from chainrule.tools.explain import SMALL, Names, values_text
 
 _INSTALL = ("install Graphviz: `apt-get install graphviz` (Debian/Ubuntu), `brew install "
             "graphviz` (macOS) or `conda install graphviz`; the DOT text is always available as "
@@ -291,7 +291,7 @@ def graph(tensor, params=None, show_values: bool = False, show_saved: bool = Tru
 
 
 def _named(params) -> list:
-    from chainrule.autograd.explain import named_tensors
+    from chainrule.tools.explain import named_tensors
 
     return named_tensors(params)
 

@@ -14,10 +14,10 @@ import pytest
 import chainrule
 import chainrule.nn.functional as F
 from chainrule.autograd import check_op
-from chainrule.autograd.check_op import CheckReport, Worst
 from chainrule.autograd.function import Function, Op
 from chainrule.autograd.gradcheck import GradcheckError
 from chainrule.tensor import Tensor
+from chainrule.tools.check_op import CheckReport, Worst
 
 # ------------------------------------------------------------------ built-in ops pass
 # (name, callable, shapes, keyword arguments of check_op)

@@ -1,6 +1,6 @@
 """strict(): opt-in hygiene warnings for the three silent autograd mistakes.
 
-    with chainrule.autograd.strict(model):         # or @strict(), strict(), strict(optimizer)
+    with chainrule.tools.strict(model):         # or @strict(), strict(), strict(optimizer)
         for x, y in loader: ...
 
 Each warning is a `StrictModeWarning` (a UserWarning) that says what went wrong and how to fix
@@ -50,12 +50,12 @@ import warnings
 import weakref
 
 from chainrule.autograd import engine, function
-from chainrule.autograd.anomaly import _is_internal, format_site, user_site
 from chainrule.autograd.function import Node
+from chainrule.tools.anomaly import _is_internal, format_site, user_site
 
 
 class StrictModeWarning(UserWarning):
-    """A likely autograd mistake, reported by chainrule.autograd.strict()."""
+    """A likely autograd mistake, reported by chainrule.tools.strict()."""
 
 
 def _warn(message: str) -> None:
