@@ -190,8 +190,21 @@ def _labels(term: str, start: int, what: str) -> list:
 def _canonical(equation: str, shapes: tuple) -> tuple:
     """The canonical equation for Einsum, and per operand the shape to squeeze it to (or None).
 
-    Cached: a training loop calls einsum with the same equation and shapes every step.
+    Canonical: every ellipsis spelled out in letters, the output given explicitly, and no
+    size-1 dim that broadcasts. Cached: a training loop calls einsum with the same equation
+    and shapes every step.
     """
+    parsed, rhs = _operand_labels(equation, shapes)
+    named = set(c for labels in parsed for c in labels if c is not None)
+    ell_letters = _ellipsis_letters(equation, parsed, shapes, named)
+    subs, sizes, count = _expand(parsed, shapes, ell_letters)
+    out = _output(rhs, named, ell_letters, count)
+    terms, squeezed = _drop_broadcast_dims(subs, shapes, sizes)
+    return ",".join(terms) + "->" + out, squeezed
+
+
+def _operand_labels(equation: str, shapes: tuple):
+    """Each input term's labels (see `_labels`), checked against the number of operands."""
     terms, rhs = _terms(equation)
     if len(terms) < len(shapes):
         raise RuntimeError("einsum(): more operands were provided than specified in the "
@@ -199,8 +212,12 @@ def _canonical(equation: str, shapes: tuple) -> tuple:
     if len(terms) > len(shapes):
         raise RuntimeError("einsum(): fewer operands were provided than specified in the "
                            "equation")
-    parsed = [_labels(term, start, f"operand {k}") for k, (term, start) in enumerate(terms)]
-    named = set(c for labels in parsed for c in labels if c is not None)
+    return [_labels(term, start, f"operand {k}") for k, (term, start) in enumerate(terms)], rhs
+
+
+def _ellipsis_letters(equation: str, parsed: list, shapes: tuple, named: set) -> list:
+    """Letters unused by the equation, one per dim of the widest ellipsis; each term's letter
+    count is checked against its operand's number of dims."""
     ell = 0
     for k, (labels, shape) in enumerate(zip(parsed, shapes)):
         n = len(labels) - (None in labels)
@@ -218,15 +235,18 @@ def _canonical(equation: str, shapes: tuple) -> tuple:
     if ell > len(free):
         raise RuntimeError(f"einsum(): the equation {equation!r} needs {len(named) + ell} "
                            f"distinct subscripts; at most 52 are supported")
-    ell_letters = free[:ell]
+    return free[:ell]
 
-    # expand each ellipsis into letters, and find every letter's (broadcast) size
+
+def _expand(parsed: list, shapes: tuple, ell_letters: list):
+    """Each operand's letters with its ellipsis spelled out (the ellipses right-aligned, as
+    in broadcasting), every letter's broadcast size, and how many operand dims use it."""
     subs, sizes, count = [], {}, {}
     for k, (labels, shape) in enumerate(zip(parsed, shapes)):
         width = len(shape) - (len(labels) - 1) if None in labels else 0
         letters = []
         for c in labels:
-            letters.extend(ell_letters[ell - width:] if c is None else [c])
+            letters.extend(ell_letters[len(ell_letters) - width:] if c is None else [c])
         seen = {}
         for c, n in zip(letters, shape):
             count[c] = count.get(c, 0) + 1
@@ -234,31 +254,39 @@ def _canonical(equation: str, shapes: tuple) -> tuple:
                 raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but "
                                    f"the sizes don't match, {n} != {seen[c]}")
             seen[c] = n
-            prev = sizes.get(c)
-            if prev is not None and n != prev and 1 not in (n, prev):
-                if c in ell_letters:
-                    raise RuntimeError(
-                        f"einsum(): dimension {ell_letters.index(c)} covered by ellipsis in "
-                        f"operand {k} has size {n} which does not broadcast with previously "
-                        f"seen ellipsis with size {prev} for the respective dimension")
-                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which "
-                                   f"does not broadcast with previously seen size {prev}")
-            if prev is None or prev == 1:
+            _check_broadcast(c, n, sizes.get(c), k, ell_letters)
+            if sizes.get(c) in (None, 1):
                 sizes[c] = n
         subs.append(letters)
+    return subs, sizes, count
 
-    out = _output(rhs, named, ell_letters, count)
-    # a size-1 dim that broadcasts against a larger one: drop it (the operand is constant there)
-    squeezed, terms_out = [], []
+
+def _check_broadcast(c: str, n: int, prev, k: int, ell_letters: list) -> None:
+    """Size n of letter c in operand k against the size `prev` seen before (None: first)."""
+    if prev is None or n == prev or 1 in (n, prev):
+        return
+    if c in ell_letters:
+        raise RuntimeError(
+            f"einsum(): dimension {ell_letters.index(c)} covered by ellipsis in "
+            f"operand {k} has size {n} which does not broadcast with previously "
+            f"seen ellipsis with size {prev} for the respective dimension")
+    raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which "
+                       f"does not broadcast with previously seen size {prev}")
+
+
+def _drop_broadcast_dims(subs: list, shapes: tuple, sizes: dict):
+    """Drop each size-1 dim that broadcasts against a larger one (the operand is constant
+    along it): the operands' terms, and per operand the squeezed shape (None: unchanged)."""
+    squeezed, terms = [], []
     for letters, shape in zip(subs, shapes):
         keep = [sizes[c] == n for c, n in zip(letters, shape)]
         if all(keep):
             squeezed.append(None)
-            terms_out.append("".join(letters))
+            terms.append("".join(letters))
         else:
             squeezed.append(tuple(n for n, kept in zip(shape, keep) if kept))
-            terms_out.append("".join(c for c, kept in zip(letters, keep) if kept))
-    return ",".join(terms_out) + "->" + out, tuple(squeezed)
+            terms.append("".join(c for c, kept in zip(letters, keep) if kept))
+    return terms, tuple(squeezed)
 
 
 def _output(rhs, named: set, ell_letters: list, count: dict) -> str:
