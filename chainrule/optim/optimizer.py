@@ -110,6 +110,41 @@ def _typename(obj) -> str:
     return obj.type() if isinstance(obj, Tensor) else type(obj).__qualname__
 
 
+def _param_list(params) -> list:
+    """A group's 'params' as a list: one Tensor, or an ordered iterable (a set's order
+    changes between runs, so it is refused)."""
+    if isinstance(params, Tensor):
+        return [params]
+    if isinstance(params, set):
+        raise TypeError(
+            "optimizer parameters need to be organized in ordered collections, but the "
+            "ordering of tensors in sets will change between runs. Please use a list "
+            "instead."
+        )
+    return list(params)
+
+
+def _split_named(params: list) -> tuple[list, list]:
+    """(tensors, names) from a list whose items are tensors or (name, tensor) pairs."""
+    tensors, names = [], []
+    for param in params:
+        if isinstance(param, tuple):
+            names.append(param[0])
+            tensors.append(param[1])
+        else:
+            tensors.append(param)
+    return tensors, names
+
+
+def _check_tensors(tensors: list) -> None:
+    for param in tensors:
+        if not isinstance(param, Tensor):
+            raise TypeError("optimizer can only optimize Tensors, but one of the params "
+                            "is " + _typename(param))
+        if not (param.is_leaf or param.retains_grad):
+            raise ValueError("can't optimize a non-leaf Tensor")
+
+
 def _scalar_dtype() -> np.dtype:
     """dtype of the `step` counters: float64 under set_default_dtype(float64), else float32."""
     return np.dtype(np.float64) if dtypes.get_default_dtype() == dtypes.float64 \
@@ -231,50 +266,30 @@ class Optimizer:
         if "params" not in param_group:
             raise KeyError("a parameter group must have a 'params' entry, e.g. "
                            "{'params': model.parameters(), 'lr': 0.1}")
-        params = param_group["params"]
-        if isinstance(params, Tensor):
-            params = [params]
-        elif isinstance(params, set):
-            raise TypeError(
-                "optimizer parameters need to be organized in ordered collections, but the "
-                "ordering of tensors in sets will change between runs. Please use a list "
-                "instead."
-            )
-        else:
-            params = list(params)
-        tensors, names = [], []
-        for param in params:
-            if isinstance(param, tuple):
-                names.append(param[0])
-                tensors.append(param[1])
-            else:
-                tensors.append(param)
+        tensors, names = _split_named(_param_list(param_group["params"]))
         param_group["params"] = tensors
         if names:
             if len(names) != len(tensors):
                 raise ValueError("all optimizer params should be with/without names. Some "
                                  "param names are missing")
             param_group["param_names"] = names
-
-        for param in tensors:
-            if not isinstance(param, Tensor):
-                raise TypeError("optimizer can only optimize Tensors, but one of the params "
-                                "is " + _typename(param))
-            if not (param.is_leaf or param.retains_grad):
-                raise ValueError("can't optimize a non-leaf Tensor")
-
+        _check_tensors(tensors)
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
                 raise ValueError(f"parameter group didn't specify a value of required "
                                  f"optimization parameter {name}")
             param_group.setdefault(name, default)
-
         if len({id(p) for p in tensors}) != len(tensors):
             warnings.warn(
                 "optimizer contains a parameter group with duplicate parameters; in future, "
                 "this will cause an error; see github.com/pytorch/pytorch/issues/40967 for "
                 "more information", stacklevel=3)
+        self._check_disjoint(param_group)
+        self.param_groups.append(param_group)
 
+    def _check_disjoint(self, param_group: dict) -> None:
+        """A new group shares no parameter with the groups before it, and names its
+        parameters exactly when they do."""
         seen: set[int] = set()
         for group in self.param_groups:
             seen.update(id(p) for p in group["params"])
@@ -282,9 +297,8 @@ class Optimizer:
                 txt = "with names" if "param_names" in param_group else "without names"
                 raise ValueError("all optimizer param groups should be with/without names. "
                                  f"cannot add param group {txt} to the optimizer")
-        if any(id(p) in seen for p in tensors):
+        if any(id(p) in seen for p in param_group["params"]):
             raise ValueError("some parameters appear in more than one parameter group")
-        self.param_groups.append(param_group)
 
     # ------------------------------------------------------------------ gradients
     def zero_grad(self, set_to_none: bool = True) -> None:
