@@ -377,15 +377,13 @@ class Tensor:
         return self
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None,
-                 explain=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (or only `inputs`').
 
-        explain=True also returns an autograd.Explanation of the pass (each node's incoming
-        gradient, rule and outgoing gradients); explain=a dict or Module also names the leaves.
+        (`autograd.explain(self, accumulate=True)` runs the same pass and shows each step.)
         """
         if gradient is None and inputs is None and self.grad_fn is not None and \
-                self.array.size == 1 and not explain:
+                self.array.size == 1:
             # the common `loss.backward()`: skip the general argument handling
             seed = np.array(1, self.array.dtype)  # (np.ones is slower: Python-level)
             if seed.shape != self.array.shape:
@@ -394,11 +392,6 @@ class Tensor:
             _engine.run_backward([self], [seed], create_graph if retain_graph is None else
                                  retain_graph, create_graph)
             return
-        if explain:
-            from chainrule.tools.explain import backward_explained
-
-            return backward_explained(self, gradient, retain_graph, create_graph, inputs,
-                                      None if explain is True else explain)
         from chainrule.autograd import backward as _backward
 
         _backward(self, gradient, retain_graph, create_graph, inputs=inputs)

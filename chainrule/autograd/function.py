@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.autograd import grad_mode
+from chainrule.autograd import grad_mode, observers
 
 _state = grad_mode._state
 
@@ -47,6 +47,7 @@ class Node:
     _retained = None  # {output_nr: weakref to the tensor} for retain_grad()
     _post_hooks = None
     _site = None  # where the op was called (anomaly mode)
+    _materialize = True  # set_materialize_grads: zeros for outputs that got no gradient
 
     def __init__(self, fn):
         self._fn = fn
@@ -61,7 +62,8 @@ class Node:
         self._non_diff = outputs
 
     def set_materialize_grads(self, value: bool) -> None:
-        self._materialize = value
+        """False: backward gets None (not zeros) for an output that received no gradient."""
+        self._materialize = bool(value)
 
     @property
     def saved_tensors(self) -> tuple:
@@ -189,127 +191,100 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        """Run forward; if grad is enabled and an input requires grad, record a Node."""
-        if not cls.array_forward:
-            return _apply_tensor_forward(cls, args, kwargs)
-        # The hot path of every built-in op: unwrap the arrays, run the kernel, wrap the result.
+        """Run forward; if grad is enabled and an input requires grad, record a Node.
+
+        The one path every op takes, built-in or user-defined: find the inputs' arrays and
+        the edges to their nodes, run forward, wrap the outputs (with this Node as their
+        grad_fn when recorded), then tell the observers.
+        """
         ctx = _new_node(Node)  # Node(cls) without the cost of calling __init__
         ctx._fn = cls
-        raw = []
         if _state.enabled:
-            # One pass finds the arrays, which inputs need a gradient and the edges to them.
-            tracking = False
-            needs = []
-            edges = []
-            for a in args:
-                if isinstance(a, Tensor):
-                    raw.append(a.array)
-                    if a._requires_grad:
-                        tracking = True
-                        needs.append(True)
-                        fn = a.grad_fn
-                        edges.append((fn, a._output_nr) if fn is not None else (a, 0))
-                        continue
-                else:
-                    raw.append(a)
-                needs.append(False)
-                edges.append(None)
-            if tracking:
-                ctx.needs_input_grad = tuple(needs)
-                ctx._edges = edges
-                result = cls.forward(ctx, *raw, **kwargs)
-                if type(result) is not tuple and ctx._non_diff is None:
-                    return _record_one(cls, ctx, args, raw, result)
-                return _record(cls, ctx, args, raw, result)
+            raw, tracking = _find_edges(ctx, args)
         else:
-            for a in args:
-                raw.append(a.array if isinstance(a, Tensor) else a)
-        result = cls.forward(ctx, *raw, **kwargs)
-        if type(result) is tuple:
-            outs = tuple(Tensor._make(_as_array(r), None, 0, False) for r in result)
-            if anomaly_hook is not None:
-                anomaly_hook(ctx, outs, args)
-            return outs
-        out = Tensor._make(result if type(result) is np.ndarray else np.asarray(result),
-                           None, 0, False)
-        if cls.is_view:
-            _share_version(cls, args, (out,))
-        if anomaly_hook is not None:
-            anomaly_hook(ctx, (out,), args)
-        return out
+            raw, tracking = [a.array if isinstance(a, Tensor) else a for a in args], False
+        if cls.array_forward:
+            result = cls.forward(ctx, *raw, **kwargs)
+        else:
+            raw = args  # a user Function's forward sees (and saves) the Tensors themselves
+            result = _tensor_forward(cls, ctx, args, kwargs)
+        outs = _wrap_outputs(cls, ctx, args, raw, result, tracking)
+        if observers.forward:
+            for observe in observers.forward:
+                observe(ctx, outs, args)
+        return outs if type(result) is tuple else outs[0]
 
 
-def _record_one(cls, ctx, args, raw, result):
-    """_record for the common case: one output, edges already found by `apply`."""
-    produced = result  # what forward returned (maybe a NumPy scalar), for matching saves
-    if type(result) is not np.ndarray:
-        result = np.asarray(result)
-    diff = result.dtype.kind == "f"
-    out = Tensor._make(result, ctx if diff else None, 0, diff)
-    ctx._out_meta = ((result.shape, result.dtype),)
-    if ctx._to_save is not None:
-        ctx._saved = _resolve_saved(ctx._to_save, args, raw, (produced,), (out,))
-        ctx._to_save = None
-    if cls.is_view:
-        _share_version(cls, args, (out,))
-    if anomaly_hook is not None:
-        anomaly_hook(ctx, (out,), args)
-    if strict_hook is not None:
-        strict_hook(ctx, (out,), args)
-    return out
+def _find_edges(ctx, args) -> tuple:
+    """The inputs' arrays, and whether any needs a gradient; if so, set ctx's edges.
+
+    One pass over the arguments: an input that requires grad gets an edge to its node
+    (`(grad_fn, output_nr)`), or to itself if it is a leaf; every other argument gets None.
+    """
+    raw = []
+    needs = []
+    edges = []
+    tracking = False
+    for a in args:
+        if isinstance(a, Tensor):
+            raw.append(a.array)
+            if a._requires_grad:
+                tracking = True
+                needs.append(True)
+                fn = a.grad_fn
+                edges.append((fn, a._output_nr) if fn is not None else (a, 0))
+                continue
+        else:
+            raw.append(a)
+        needs.append(False)
+        edges.append(None)
+    if tracking:
+        ctx.needs_input_grad = tuple(needs)
+        ctx._edges = edges
+    return raw, tracking
 
 
-def _apply_tensor_forward(cls, args, kwargs):
-    """A user Function: forward gets the Tensors themselves, with grad disabled inside."""
-    ctx = Node(cls)
-    tracking = _state.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
-    ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+def _tensor_forward(cls, ctx, args, kwargs):
+    """A user Function's forward: it gets the Tensors, with grad disabled inside."""
+    if not ctx.needs_input_grad:
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
     prev = _state.enabled
     _state.enabled = False
     try:
         result = cls.forward(ctx, *args, **kwargs)
     finally:
         _state.enabled = prev
-    outs = result if type(result) is tuple else (result,)
-    for o in outs:
+    for o in result if type(result) is tuple else (result,):
         if not isinstance(o, Tensor):
             raise TypeError(
                 f"{cls.__name__}.forward must return a Tensor or a tuple of Tensors, "
                 f"got {type(o).__name__}"
             )
-    if not tracking:
-        made = tuple(Tensor._make(o.array, None, 0, False) for o in outs)
-        if anomaly_hook is not None:
-            anomaly_hook(ctx, made, args)
-        return made if type(result) is tuple else made[0]
-    ctx._edges = [None if not need else (a.grad_fn, a._output_nr) if a.grad_fn is not None
-                  else (a, 0) for a, need in zip(args, ctx.needs_input_grad)]
-    return _record(cls, ctx, args, args, result)
+    return result
 
 
-def _record(cls, ctx, args, raw, result):
-    """Wrap forward's result in Tensors whose grad_fn is `ctx` (its edges are already set)."""
-    multi = type(result) is tuple
-    out_objs = result if multi else (result,)
+def _wrap_outputs(cls, ctx, args, raw, result, tracking: bool) -> tuple:
+    """Forward's result as Tensors; recorded: `ctx` becomes their grad_fn and saves resolve.
+
+    An output is differentiable when it is floating point and not marked non-differentiable
+    (integer outputs such as argmax never get a grad_fn, as in PyTorch).
+    """
+    produced = result if type(result) is tuple else (result,)
     non_diff = ctx._non_diff
     outs = []
-    for i, r in enumerate(out_objs):
+    for i, r in enumerate(produced):
         arr = r.array if isinstance(r, Tensor) else _as_array(r)
-        diff = arr.dtype.kind == "f" and not (
-            non_diff and any(out_objs[i] is o for o in non_diff)
-        )
+        diff = tracking and arr.dtype.kind == "f" and not (
+            non_diff and any(r is o for o in non_diff))
         outs.append(Tensor._make(arr, ctx if diff else None, i, diff))
-    ctx._out_meta = tuple((o.array.shape, o.array.dtype) for o in outs)
-    if ctx._to_save is not None:
-        ctx._saved = _resolve_saved(ctx._to_save, args, raw, out_objs, outs)
-        ctx._to_save = None
+    if tracking:
+        ctx._out_meta = tuple((o.array.shape, o.array.dtype) for o in outs)
+        if ctx._to_save is not None:
+            ctx._saved = _resolve_saved(ctx._to_save, args, raw, produced, outs)
+            ctx._to_save = None
     if cls.is_view:
         _share_version(cls, args, outs)
-    if anomaly_hook is not None:
-        anomaly_hook(ctx, outs, args)
-    if strict_hook is not None:
-        strict_hook(ctx, outs, args)
-    return tuple(outs) if multi else outs[0]
+    return outs
 
 
 class Op(Function):
@@ -348,13 +323,6 @@ def _resolve_saved(values, args, raw, out_objs, outs) -> tuple:
                     saved.append((_CONST, v, 0))
     return tuple(saved)
 
-
-# set by chainrule.autograd.anomaly while detect_anomaly is on: anomaly_hook(ctx, outs, args)
-# after every op, recorded or not (ctx._edges is empty when nothing was recorded)
-anomaly_hook = None
-# set by chainrule.autograd.strict while strict() is on: strict_hook(ctx, outs, args) after
-# every recorded op
-strict_hook = None
 
 from chainrule.tensor import Tensor  # noqa: E402 - tensor.py imports this module first
 

@@ -10,47 +10,34 @@ arrows point the way gradients flow. No Graphviz needed.
 
 from __future__ import annotations
 
+from chainrule.autograd import graph
+from chainrule.autograd.function import Node
+
 
 def graph_nodes(root):
-    """[(key, label, kind, tensor-or-None)], [(from_key, to_key)] and each node's depth."""
-    keys, nodes, edges, depth = {}, [], [], {}
+    """[(key, label, kind, tensor-or-None)], [(from_key, to_key)] and each node's depth.
 
-    def key_of(fn):
-        variable = getattr(fn, "variable", None)
-        return ("leaf", id(variable)) if variable is not None else ("fn", id(fn))
-
-    start = root.grad_fn
-    if start is None:
+    A node's depth is its longest distance from the root: in topological order (graph.py)
+    every node's parents are placed first, so one pass finds it.
+    """
+    if root.grad_fn is None:
         return [], [], {}
-    order = [start]
-    depth[key_of(start)] = 0
-    keys[key_of(start)] = start
-    i = 0
-    while i < len(order):  # breadth first; a node's depth is its longest path from the root
-        fn = order[i]
-        i += 1
-        k = key_of(fn)
-        for nxt, _ in fn.next_functions:
-            if nxt is None:
-                continue
-            nk = key_of(nxt)
-            edges.append((k, nk))
-            if nk not in keys:
-                keys[nk] = nxt
-                order.append(nxt)
-            depth[nk] = max(depth.get(nk, 0), depth[k] + 1)
-    for _ in range(len(order)):  # relax depths until stable (a DAG: at most |V| rounds)
-        changed = False
-        for a, b in edges:
-            if depth[b] < depth[a] + 1:
-                depth[b] = depth[a] + 1
-                changed = True
-        if not changed:
-            break
-    for k, fn in keys.items():
-        leaf = getattr(fn, "variable", None)
-        nodes.append((k, fn.name(), "leaf" if leaf is not None else "fn", leaf))
-    return nodes, edges, depth
+    nodes, leaves, deps = graph.walk([root])
+
+    def key_of(target):
+        return ("fn", id(target)) if type(target) is Node else ("leaf", id(target))
+
+    edges, depth = [], {key_of(root.grad_fn): 0}
+    for node in graph.topological_order(nodes, deps):
+        k = key_of(node)
+        for edge in node._edges:
+            if edge is not None:
+                nk = key_of(edge[0])
+                edges.append((k, nk))
+                depth[nk] = max(depth.get(nk, 0), depth[k] + 1)
+    found = [(key_of(n), n.name(), "fn", None) for n in nodes]
+    found += [(key_of(t), "AccumulateGrad", "leaf", t) for t in leaves]
+    return found, edges, depth
 
 
 def draw_graph(ax, root, names: dict | None = None, grads: dict | None = None) -> None:

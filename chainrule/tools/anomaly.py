@@ -39,10 +39,11 @@ import sys
 
 import numpy as np
 
-from chainrule.autograd import engine, function
+from chainrule.autograd import engine, function, observers
 
 _enabled = False
 _check_nan = True
+_observing = None  # the observers.Registration while anomaly detection is on
 
 # Frames in these files are chainrule's own (or contextlib's decorator wrapper): a site is the
 # innermost frame outside them. The labs are course programs written as a user would.
@@ -197,7 +198,7 @@ def _hint(name: str, inputs_finite: bool, dtype, word: str) -> str:
 
 
 def _forward_hook(ctx, outs, args) -> None:
-    """Called after every op (function.anomaly_hook): remember the site, check the outputs."""
+    """A forward observer, after every op: remember the site, check the outputs."""
     if ctx._edges:  # recorded: backward errors will name this site
         ctx._site = user_site(2)
     if not _check_nan:
@@ -226,10 +227,11 @@ def _forward_hook(ctx, outs, args) -> None:
         raise RuntimeError("\n".join(lines))
 
 
-def _backward_hook(node, buf):
-    """Run one node's backward (engine.anomaly_backward); raise if a gradient holds NaN."""
+def _node_hook(node, buf, run):
+    """A node observer: run one node's backward; name its forward site in an error; raise if
+    a gradient holds NaN."""
     try:
-        grads = engine._call_backward(node, buf)
+        grads = run()
     except Exception as e:
         e.add_note(f"Error detected in {node.name()}. " + _forward_site_text(node))
         raise
@@ -275,10 +277,11 @@ def _forward_site_text(node) -> str:
 
 
 def _set(mode: bool, check_nan: bool) -> None:
-    global _enabled, _check_nan
+    global _enabled, _check_nan, _observing
     _enabled, _check_nan = bool(mode), bool(check_nan)
-    function.anomaly_hook = _forward_hook if _enabled else None
-    engine.anomaly_backward = _backward_hook if _enabled else None
+    if _observing is not None:
+        _observing.remove()
+    _observing = observers.register(forward=_forward_hook, node=_node_hook) if _enabled else None
 
 
 def is_anomaly_enabled() -> bool:

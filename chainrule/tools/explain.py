@@ -1,7 +1,7 @@
 """A backward pass made visible: what each node received, the rule it applied, what it sent.
 
     explain(loss)                  -> Explanation: one step per node, in the order backward ran
-    loss.backward(explain=True)    -> the same from a normal backward (`.grad` accumulated)
+    explain(loss, accumulate=True) -> the same from a normal backward (`.grad` accumulated)
     paths(loss, leaf)              -> [Path]: the leaf's gradient split into one term per path
 
 `explain` runs the real engine (engine.run_backward) with its `trace_backward` hook set, so
@@ -30,8 +30,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from chainrule.autograd import engine, grad_mode
+from chainrule import _format, autograd
+from chainrule.autograd import _as_list, _seed_grads, engine, grad_mode, graph, observers
 from chainrule.autograd.function import Node
+from chainrule.ops import shape as shape_ops
+from chainrule.tensor import Tensor
 
 SMALL = 6  # tensors with at most this many elements are shown with their values
 MAX_PATHS = 10_000
@@ -39,39 +42,13 @@ MAX_PATHS = 10_000
 
 # ---------------------------------------------------------------------------- graph and names
 def walk(roots) -> tuple[list, list]:
-    """The Nodes and the leaves (Tensors that require grad) reachable from `roots`, in the order
-    a breadth-first walk meets them (inputs in argument order). Iterative: no recursion limit."""
-    nodes, leaves, seen, seen_leaves = [], [], set(), set()
-    for r in roots:
-        fn = r.grad_fn
-        if fn is not None:
-            if fn not in seen:
-                seen.add(fn)
-                nodes.append(fn)
-        elif r.requires_grad and id(r) not in seen_leaves:
-            seen_leaves.add(id(r))
-            leaves.append(r)
-    i = 0
-    while i < len(nodes):
-        for edge in nodes[i]._edges:
-            if edge is None:
-                continue
-            nxt = edge[0]
-            if isinstance(nxt, Node):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    nodes.append(nxt)
-            elif id(nxt) not in seen_leaves:
-                seen_leaves.add(id(nxt))
-                leaves.append(nxt)
-        i += 1
+    """The Nodes and the leaves reachable from `roots`, in the order graph.walk meets them."""
+    nodes, leaves, _ = graph.walk(roots)
     return nodes, leaves
 
 
 def named_tensors(params) -> list:
     """(name, Tensor) pairs from a dict, a Module (`named_parameters()`) or pairs."""
-    from chainrule.tensor import Tensor
-
     if params is None:
         return []
     if hasattr(params, "named_parameters") and callable(params.named_parameters):
@@ -185,8 +162,6 @@ def _decode(v):
 
 def values_text(array: np.ndarray) -> str:
     """PyTorch's print style on one line: `-20.`, `[1., 2.]`, `[[1., 2.], [3., 4.]]`."""
-    from chainrule import _format
-
     text = _format._nested(array, 0, False, _format._Formatter(array))
     return " ".join(part.strip() for part in text.splitlines())
 
@@ -419,23 +394,24 @@ class Explanation:
 
 # ---------------------------------------------------------------------------- recording
 class _Recorder:
-    """engine.trace_backward while explain runs: one record per node, with its sum_to calls."""
+    """A node observer while explain runs: one record per node, with its sum_to calls."""
 
     def __init__(self):
         self.records = []
         self.sum_tos = []
 
-    def __call__(self, node, buf, in_grads):
+    def __call__(self, node, buf, run):
+        self.sum_tos = []
+        in_grads = run()
         self.records.append((node, tuple(buf), tuple(in_grads), self.sum_tos))
         self.sum_tos = []
+        return in_grads
 
 
 @contextmanager
 def _recording():
     # Both ways a gradient is summed back to an input's shape - the NumPy path of a plain
     # backward and the SumTo op under create_graph - go through shape._sum_to: wrap it.
-    from chainrule.ops import shape as shape_ops
-
     rec = _Recorder()
     kernel = shape_ops._sum_to
 
@@ -443,14 +419,13 @@ def _recording():
         rec.sum_tos.append((tuple(x.shape), tuple(shape)))
         return kernel(x, shape)
 
-    prev = engine.trace_backward
-    engine.trace_backward = rec
+    observing = observers.register(node=rec)
     shape_ops._sum_to = recording_sum_to
     try:
         yield rec
     finally:
         shape_ops._sum_to = kernel
-        engine.trace_backward = prev
+        observing.remove()
 
 
 def _summed_axes(from_shape: tuple, to_shape: tuple) -> tuple:
@@ -491,65 +466,39 @@ def _root_name(t, names: Names) -> str:
     return names.output.get((t.grad_fn, t._output_nr), "output")
 
 
-def explain(loss, inputs=None, params=None, gradient=None) -> Explanation:
-    """Run a backward from `loss` and record every step; `.grad` is left untouched.
+def explain(loss, inputs=None, params=None, gradient=None, accumulate=False) -> Explanation:
+    """Run a backward from `loss` and record every step.
 
     inputs: the tensors whose gradients to collect (default: every leaf that requires grad),
     as autograd.grad. params: names for leaves and intermediate tensors (a dict or a Module);
-    a dict or Module given as `inputs` names them too. The graph is kept (retain_graph), so
-    `loss.backward()` still works afterwards. gradient: the seed, for a non-scalar loss.
+    a dict or Module given as `inputs` names them too. gradient: the seed, for a non-scalar
+    loss. accumulate=False: `.grad` is left untouched and the graph is kept (retain_graph),
+    so `loss.backward()` still works afterwards. accumulate=True: the pass is a normal
+    `loss.backward(inputs=inputs)`, adding into `.grad` and freeing the graph.
     """
-    from chainrule.autograd import _seed_grads
-
     if inputs is not None and (hasattr(inputs, "items") or hasattr(inputs, "named_parameters")):
         params = named_tensors(inputs) + named_tensors(params)
         inputs = [t for _, t in named_tensors(inputs)]
-    seeds = _seed_grads([loss], [gradient], "explain")
     names = Names([loss], params)
-    if inputs is None:
-        inp = list(names.leaves)
+    seeds = _seed_grads([loss], [gradient], "explain")
+    if accumulate:
+        with _recording() as rec:
+            autograd.backward(loss, gradient, inputs=inputs)
+        targets = names.leaves if inputs is None else _as_list(inputs)
+        grads = [t.grad for t in targets]
     else:
-        from chainrule.tensor import Tensor
-
-        inp = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        for k, t in enumerate(inp):
+        targets = list(names.leaves) if inputs is None else _as_list(inputs)
+        for k, t in enumerate(targets):
             if not isinstance(t, Tensor) or not t.requires_grad:
                 raise RuntimeError(f"explain: input {k} is not a Tensor that requires grad")
-    results = []
-    with _recording() as rec:
-        if inp:
-            results = engine.run_backward([loss], seeds, True, False, inputs=inp,
-                                          accumulate=False)
-    grads = {}
-    for k, (t, g) in enumerate(zip(inp, results)):
-        grads[names.of_tensor(t, f"input{k}")] = GradInfo.of(g)
-    return Explanation(_root_name(loss, names), GradInfo.of(seeds[0]), _steps(rec, names), grads)
-
-
-def backward_explained(tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None,
-                       params=None) -> Explanation:
-    """`tensor.backward(..., explain=True)`: a normal backward (accumulating into `.grad`) that
-    also returns its Explanation; `explain=params` (a dict or a Module) names the leaves."""
-    from chainrule.autograd import _as_list, _seed_grads
-
-    seeds = _seed_grads([tensor], [gradient], "backward")
-    if retain_graph is None:
-        retain_graph = create_graph
-    inp = _as_list(inputs)
-    if inp is not None:
-        if not inp:
-            raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty.")
-        for t in inp:
-            if not t.requires_grad:
-                raise RuntimeError("backward: One of the differentiated Tensors does not "
-                                   "require grad")
-    names = Names([tensor], params)
-    with _recording() as rec:
-        engine.run_backward([tensor], seeds, retain_graph, create_graph, inputs=inp,
-                            accumulate=True)
-    targets = inp if inp is not None else names.leaves
-    grads = {names.of_tensor(t, f"input{k}"): GradInfo.of(t.grad) for k, t in enumerate(targets)}
-    return Explanation(_root_name(tensor, names), GradInfo.of(seeds[0]), _steps(rec, names), grads)
+        grads = []
+        with _recording() as rec:
+            if targets:
+                grads = engine.run_backward([loss], seeds, True, False, inputs=targets,
+                                            accumulate=False)
+    infos = {names.of_tensor(t, f"input{k}"): GradInfo.of(g)
+             for k, (t, g) in enumerate(zip(targets, grads))}
+    return Explanation(_root_name(loss, names), GradInfo.of(seeds[0]), _steps(rec, names), infos)
 
 
 # ---------------------------------------------------------------------------- paths
@@ -573,23 +522,6 @@ class Path:
         return f"Path({self})"
 
 
-def _topological(nodes: list) -> list:
-    """Kahn's order over `nodes` (a node before every node it points to)."""
-    pending = dict.fromkeys(nodes, 0)
-    for node in nodes:
-        for edge in node._edges:
-            if edge is not None and isinstance(edge[0], Node):
-                pending[edge[0]] += 1
-    order = [n for n in nodes if pending[n] == 0]
-    for node in order:  # grows while walked
-        for edge in node._edges:
-            if edge is not None and isinstance(edge[0], Node):
-                pending[edge[0]] -= 1
-                if pending[edge[0]] == 0:
-                    order.append(edge[0])
-    return order
-
-
 def paths(loss, leaf, params=None, gradient=None, max_paths: int = MAX_PATHS) -> list:
     """Every path from `loss` to `leaf` with its contribution; their sum is the leaf's gradient.
 
@@ -601,9 +533,6 @@ def paths(loss, leaf, params=None, gradient=None, max_paths: int = MAX_PATHS) ->
     Raises RuntimeError when more than `max_paths` paths exist (their number can grow
     exponentially with depth). A leaf that `loss` does not depend on has no paths: [].
     """
-    from chainrule.autograd import _seed_grads
-    from chainrule.tensor import Tensor
-
     if not isinstance(leaf, Tensor):
         raise TypeError(f"paths: leaf must be a Tensor, got {type(leaf).__name__}")
     seed = _seed_grads([loss], [gradient], "paths")[0]
@@ -623,7 +552,8 @@ def paths(loss, leaf, params=None, gradient=None, max_paths: int = MAX_PATHS) ->
         return []
     # count[n]: paths from n to the target; children first, so one pass in reverse order
     count: dict = {}
-    for node in reversed(_topological(names.nodes)):
+    nodes, _, deps = graph.walk([loss])
+    for node in reversed(graph.topological_order(nodes, deps)):
         if node is target_node:
             count[node] = 0
             continue

@@ -49,8 +49,9 @@ import sys
 import warnings
 import weakref
 
-from chainrule.autograd import engine, function
+from chainrule.autograd import graph, observers
 from chainrule.autograd.function import Node
+from chainrule.tensor import Tensor
 from chainrule.tools.anomaly import _is_internal, format_site, user_site
 
 
@@ -109,6 +110,7 @@ class _State:
         self.sites: set = set()  # lines already warned about (graph outliving iterations)
         self.allow_accumulation: list[bool] = []
         self.n_backward = 0
+        self.observing = None  # the observers.Registration while the scope is on
 
     def leaf(self, t, name=None) -> _Leaf:
         key = id(t)
@@ -161,9 +163,9 @@ def _carries_freed_graph(node: Node) -> bool:
 
 
 def _op_hook(ctx, outs, args) -> None:
-    """function.strict_hook: after each recorded op."""
-    from chainrule.tensor import Tensor
-
+    """A forward observer: after each op; only recorded ops (with edges) are checked."""
+    if not ctx._edges:
+        return
     st = _state
     for i, a in enumerate(args):
         if not isinstance(a, Tensor) or not a._requires_grad:
@@ -194,33 +196,6 @@ def _op_hook(ctx, outs, args) -> None:
 
 
 # ---------------------------------------------------------------- backward: 1, 2 and 3
-def _walk(roots):
-    """The nodes reachable from `roots`, the leaves at their ends, whether any was freed."""
-    nodes, stack, leaves, freed = set(), [], {}, False
-    for r in roots:
-        fn = r.grad_fn
-        if fn is None:
-            if r._requires_grad:
-                leaves[id(r)] = r
-        elif fn not in nodes:
-            nodes.add(fn)
-            stack.append(fn)
-    while stack:
-        node = stack.pop()
-        freed = freed or node._freed
-        for e in node._edges:
-            if e is None:
-                continue
-            t = e[0]
-            if isinstance(t, Node):
-                if t not in nodes:
-                    nodes.add(t)
-                    stack.append(t)
-            else:
-                leaves[id(t)] = t
-    return nodes, leaves, freed
-
-
 def _graph_group(nodes) -> _Group:
     """The group of this backward: joins every earlier group whose graph shares a node."""
     found = []
@@ -239,9 +214,11 @@ def _graph_group(nodes) -> _Group:
 
 
 def _backward_hook(roots, inputs, accumulate: bool) -> None:
-    """engine.strict_backward: before each backward() / autograd.grad()."""
+    """A backward observer: before each backward() / autograd.grad()."""
     st = _state
-    nodes, leaves, freed = _walk(roots)
+    nodes, leaf_list, _ = graph.walk(roots)
+    leaves = {id(t): t for t in leaf_list}
+    freed = any(n._freed for n in nodes)
     if freed:
         site = user_site(2)
         if site not in st.sites:
@@ -359,8 +336,6 @@ def _check_at_exit(st: _State) -> None:
 # ---------------------------------------------------------------- the context manager
 def _named(params):
     """(name, tensor) pairs from a Module, an optimizer, a dict, a tensor or an iterable."""
-    from chainrule.tensor import Tensor
-
     if params is None:
         return []
     if isinstance(params, Tensor):
@@ -402,8 +377,7 @@ class strict(contextlib.ContextDecorator):
         outer = _state is None
         if outer:
             _state = _State()
-            function.strict_hook = _op_hook
-            engine.strict_backward = _backward_hook
+            _state.observing = observers.register(forward=_op_hook, backward=_backward_hook)
         self._outer.append(outer)
         _state.allow_accumulation.append(bool(self.allow_accumulation))
         for name, p in _named(self.params):
@@ -421,8 +395,7 @@ class strict(contextlib.ContextDecorator):
         st.allow_accumulation.pop()
         if self._outer.pop():
             _state = None
-            function.strict_hook = None
-            engine.strict_backward = None
+            st.observing.remove()
             if exc_type is None:
                 _check_at_exit(st)
         return False

@@ -1,4 +1,4 @@
-"""autograd.explain / backward(explain=True) and autograd.paths: the recorded gradients are
+"""autograd.explain (also with accumulate=True) and autograd.paths: the recorded gradients are
 the ones backward accumulates, undone broadcasts are named, and the path contributions add up
 to each leaf's gradient."""
 
@@ -35,7 +35,7 @@ def broadcast_add():
 
 def test_broadcast_add_records_the_gradients_and_the_summed_axis():
     (xa, ba, ca), x, b, loss = broadcast_add()
-    e = loss.backward(explain={"x": x, "b": b})
+    e = autograd.explain(loss, params={"x": x, "b": b}, accumulate=True)
     [to_b] = e.sent_to("b")
     assert to_b.summed_axes == (0,) and to_b.summed_from == (3, 4)
     assert to_b.broadcast_text() == "summed axis 0 of (3, 4)"
@@ -111,9 +111,9 @@ def test_worked_example_trace():
     assert drawn == {s.node for s in e}
 
 
-def test_backward_explain_accumulates_like_backward():
+def test_explain_with_accumulate_is_a_normal_backward():
     loss, names = viz.worked_example()
-    e = loss.backward(explain=True)
+    e = autograd.explain(loss, accumulate=True)
     assert [names[k].grad.item() for k in ("w0", "w1", "v")] == [-20.0, -30.0, -50.0]
     assert set(e.grads) == {"leaf0", "leaf1", "leaf2"}  # unnamed: numbered in walk order
     assert e.grads["leaf0"].values == -50.0  # v is met first
