@@ -710,35 +710,8 @@ class OneCycleLR(LRScheduler):
                  three_phase: bool = False, last_epoch: int = -1):
         _check_optimizer(optimizer)
         self.optimizer = optimizer
-        if total_steps is not None:
-            if not isinstance(total_steps, int) or total_steps <= 0:
-                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
-            self.total_steps = total_steps
-        elif epochs is not None and steps_per_epoch is not None:
-            if not isinstance(epochs, int) or epochs <= 0:
-                raise ValueError(f"Expected positive integer epochs, but got {epochs}")
-            if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
-                raise ValueError(f"Expected positive integer steps_per_epoch, but got "
-                                 f"{steps_per_epoch}")
-            self.total_steps = epochs * steps_per_epoch
-        else:
-            raise ValueError("You must define either total_steps OR (epochs AND "
-                             "steps_per_epoch)")
-        n = self.total_steps
-        if three_phase:
-            self._schedule_phases = [
-                _phase(float(pct_start * n) - 1, "initial_lr", "max_lr",
-                       "max_momentum", "base_momentum"),
-                _phase(float(2 * pct_start * n) - 2, "max_lr", "initial_lr",
-                       "base_momentum", "max_momentum"),
-                _phase(n - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
-            ]
-        else:
-            self._schedule_phases = [
-                _phase(float(pct_start * n) - 1, "initial_lr", "max_lr",
-                       "max_momentum", "base_momentum"),
-                _phase(n - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
-            ]
+        self.total_steps = _total_steps(total_steps, epochs, steps_per_epoch)
+        self._schedule_phases = _one_cycle_phases(self.total_steps, pct_start, three_phase)
         if not isinstance(pct_start, float) or pct_start < 0 or pct_start > 1:
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
@@ -752,24 +725,28 @@ class OneCycleLR(LRScheduler):
                 group["initial_lr"] = m / div_factor
                 group["max_lr"] = m
                 group["min_lr"] = group["initial_lr"] / final_div_factor
-
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
-            max_ms = _format_param("max_momentum", optimizer, max_momentum)
-            base_ms = _format_param("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for m_max, m_base, group in zip(max_ms, base_ms, optimizer.param_groups):
-                    if self.use_beta1:
-                        group["betas"] = (m_max, *group["betas"][1:])
-                    else:
-                        group["momentum"] = m_max
-                    group["max_momentum"] = m_max
-                    group["base_momentum"] = m_base
+            self._init_momentum(max_momentum, base_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
+
+    def _init_momentum(self, max_momentum, base_momentum, last_epoch: int) -> None:
+        """Momentum (or Adam's beta1) cycles too: each group's range, starting at the top."""
+        optimizer = self.optimizer
+        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError("optimizer must support momentum or beta1 with "
+                             "`cycle_momentum` option enabled")
+        self.use_beta1 = "betas" in optimizer.defaults
+        max_ms = _format_param("max_momentum", optimizer, max_momentum)
+        base_ms = _format_param("base_momentum", optimizer, base_momentum)
+        if last_epoch == -1:
+            for m_max, m_base, group in zip(max_ms, base_ms, optimizer.param_groups):
+                if self.use_beta1:
+                    group["betas"] = (m_max, *group["betas"][1:])
+                else:
+                    group["momentum"] = m_max
+                group["max_momentum"] = m_max
+                group["base_momentum"] = m_base
 
     def _anneal_func(self, start, end, pct):
         if self._anneal_func_type == "cos":
@@ -813,6 +790,40 @@ class OneCycleLR(LRScheduler):
                 else:
                     group["momentum"] = momentum
         return lrs
+
+
+def _total_steps(total_steps, epochs, steps_per_epoch) -> int:
+    """OneCycleLR's length: total_steps, or epochs * steps_per_epoch."""
+    if total_steps is not None:
+        if not isinstance(total_steps, int) or total_steps <= 0:
+            raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+        return total_steps
+    if epochs is not None and steps_per_epoch is not None:
+        if not isinstance(epochs, int) or epochs <= 0:
+            raise ValueError(f"Expected positive integer epochs, but got {epochs}")
+        if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
+            raise ValueError(f"Expected positive integer steps_per_epoch, but got "
+                             f"{steps_per_epoch}")
+        return epochs * steps_per_epoch
+    raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+
+
+def _one_cycle_phases(n: int, pct_start, three_phase: bool) -> list:
+    """The phases of a 1cycle schedule of n steps: the step each ends at, and the group keys
+    its lr and momentum go from and to."""
+    if three_phase:
+        return [
+            _phase(float(pct_start * n) - 1, "initial_lr", "max_lr",
+                   "max_momentum", "base_momentum"),
+            _phase(float(2 * pct_start * n) - 2, "max_lr", "initial_lr",
+                   "base_momentum", "max_momentum"),
+            _phase(n - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
+        ]
+    return [
+        _phase(float(pct_start * n) - 1, "initial_lr", "max_lr",
+               "max_momentum", "base_momentum"),
+        _phase(n - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
+    ]
 
 
 def _phase(end_step, start_lr, end_lr, start_momentum, end_momentum) -> dict:
