@@ -15,9 +15,10 @@ value (var() of one element), is skipped as "not applicable": an op need not acc
 shape, but one it accepts must differentiate correctly. If the given shapes fail, nothing else
 is run.
 
-The Jacobians are built here rather than by gradcheck() so that a failure can name its worst
-element: J[j, i] = d out_j / d in_i, analytical row j = backward of e_j, numerical column
-i = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps), compared as |a - n| <= atol + rtol |n|.
+The Jacobians are gradcheck's (autograd.gradcheck.compare_jacobians, the one checker):
+J[j, i] = d out_j / d in_i, analytical row j = backward of e_j, numerical column
+i = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps), compared as |a - n| <= atol + rtol |n|, and
+a failure here names its worst element by the op's own input names (b[1], grad_x[0, 2]).
 Inputs are perturbed in place through their own strides, so strided inputs are checked as such.
 """
 
@@ -30,9 +31,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from chainrule.autograd.function import Function
-from chainrule.autograd.gradcheck import GradcheckError
+from chainrule.autograd.gradcheck import (
+    GradcheckError,
+    compare_jacobians,
+    first_derivatives,
+    random_upstream,
+)
 
-_FULL_LIMIT = 20000  # Jacobians with more entries are compared by random projections
 _PASSED, _FAILED, _SKIPPED = "passed", "failed", "skipped"
 
 
@@ -148,12 +153,20 @@ def check_op(op, *sample_shapes, dtype=None, seed: int = 0, raise_exception: boo
     raise_exception: raise GradcheckError (with `.report`) when a check fails.
     eps, atol, rtol: finite-difference step and tolerances (gradcheck's: 1e-6, 1e-6, 1e-5).
     """
-    from chainrule import dtypes
-    from chainrule.autograd.grad_mode import enable_grad
+    ctx = _context(op, sample_shapes, dtype, seed, eps, atol, rtol, domain, name)
+    results, notes = _run_all(ctx, explicit_domain=domain is not None)
+    report = CheckReport(ctx.label, results, notes)
+    if raise_exception and not report.passed:
+        err = GradcheckError(str(report))
+        err.report = report
+        raise err
+    return report
 
-    eps = 1e-6 if eps is None else eps
-    atol = 1e-6 if atol is None else atol
-    rtol = 1e-5 if rtol is None else rtol
+
+def _context(op, sample_shapes, dtype, seed, eps, atol, rtol, domain, name) -> _Context:
+    """The checked call, its inputs and tolerances, after the arguments are validated."""
+    from chainrule import dtypes
+
     np_dtype = np.dtype(np.float64) if dtype is None else dtypes.to_numpy_dtype(dtype)
     if np_dtype.kind != "f":
         raise TypeError(f"check_op: dtype must be a floating dtype, got {dtype}")
@@ -167,18 +180,25 @@ def check_op(op, *sample_shapes, dtype=None, seed: int = 0, raise_exception: boo
         raise ValueError(f"check_op({label}): give one shape tuple per tensor input, e.g. "
                          f"check_op(op, (3, 4), (3, 4)); got {sample_shapes!r}")
     names = _input_names(op, len(sample_shapes))
-    shapes = tuple(tuple(int(d) for d in sample_shapes[k]) for k in slots)
-    draw = _domains(domain, len(slots), label)
-    notes = []
-    ctx = _Context(fn, sample_shapes, slots, names, np_dtype, seed, eps, atol, rtol, draw)
-    results = []
+    # gradcheck's tolerances unless given
+    return _Context(fn, label, sample_shapes, slots, names, np_dtype, seed,
+                    1e-6 if eps is None else eps, 1e-6 if atol is None else atol,
+                    1e-5 if rtol is None else rtol, _domains(domain, len(slots), label))
+
+
+def _run_all(ctx: _Context, explicit_domain: bool) -> tuple:
+    """(results, notes): the given shapes, then every variant if the given shapes pass."""
+    from chainrule.autograd.grad_mode import enable_grad
+
+    shapes = tuple(tuple(int(d) for d in ctx.args[k]) for k in ctx.slots)
+    notes, results = [], []
     # the op's warnings are collected into the notes, once each, rather than repeated for
     # every one of the hundreds of evaluations
     with enable_grad(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         given = _run_variant(ctx, 0, "given", shapes, strided=False, required=True)
-        if domain is None and given.nonfinite:
-            ctx.draw = _domains((0.5, 1.5), len(slots), label)
+        if not explicit_domain and given.nonfinite:
+            ctx.draw = _domains((0.5, 1.5), len(ctx.slots), ctx.label)
             notes.append("inputs drawn from [0.5, 1.5]: the op gives nan/inf on negative ones")
             caught.clear()
             given = _run_variant(ctx, 0, "given", shapes, strided=False, required=True)
@@ -186,9 +206,9 @@ def check_op(op, *sample_shapes, dtype=None, seed: int = 0, raise_exception: boo
         variants = _variants(shapes, ctx) if given.rows[0].status == _PASSED else []
         if not variants and given.rows[0].status != _PASSED:
             notes.append("the other variants were not run: forward fails on the given shapes")
-        if np_dtype != np.float64:
+        if ctx.dtype != np.float64:
             notes.append(f"gradients not checked: finite differences need float64, not "
-                         f"{np_dtype}")
+                         f"{ctx.dtype}")
         for n, (variant, vshapes, strided) in enumerate(variants, start=1):
             results += _run_variant(ctx, n, variant, vshapes, strided, required=False).rows
     seen = set()
@@ -197,18 +217,14 @@ def check_op(op, *sample_shapes, dtype=None, seed: int = 0, raise_exception: boo
         if key not in seen:
             seen.add(key)
             notes.append(f"the op warned: {key[0]}: {key[1]}")
-    report = CheckReport(label, results, notes)
-    if raise_exception and not report.passed:
-        err = GradcheckError(str(report))
-        err.report = report
-        raise err
-    return report
+    return results, notes
 
 
 # ---------------------------------------------------------------------------------- inputs
 @dataclass
 class _Context:
     fn: object
+    label: str  # the op's name in the report
     args: tuple  # sample_shapes as given: shapes and constants
     slots: list  # positions of the tensor inputs in args
     names: list  # a name per arg
@@ -341,10 +357,6 @@ def _outputs(result) -> tuple | None:
     return outs if outs and all(isinstance(o, Tensor) for o in outs) else None
 
 
-def _out_names(n: int) -> list:
-    return ["out"] if n == 1 else [f"out{j}" for j in range(n)]
-
-
 def _run_variant(ctx: _Context, n: int, variant: str, shapes: tuple, strided: bool,
                  required: bool) -> _Outcome:
     def row(check, status, detail="", worst=None):
@@ -395,7 +407,7 @@ def _run_variant(ctx: _Context, n: int, variant: str, shapes: tuple, strided: bo
     for check in ("gradcheck", "gradgradcheck"):
         try:
             if check == "gradcheck":
-                worst, detail = _check_first(ctx, inputs)
+                worst, detail = _check_first(ctx, inputs, len(outs))
             else:
                 worst, detail = _check_second(ctx, inputs, n)
         except Exception as err:  # noqa: BLE001 - a backward that raises fails the check
@@ -421,166 +433,43 @@ def _compare_contiguous(ctx: _Context, plain: tuple, outs: tuple) -> str | None:
     return None
 
 
-def _check_first(ctx: _Context, inputs: tuple):
-    diff = list(ctx.slots)
-    return _jacobian_check(ctx, ctx.fn, inputs, diff, _out_names, [ctx.names[k] for k in diff])
+def _check_first(ctx: _Context, inputs: tuple, n_outs: int):
+    names = ["out"] if n_outs == 1 else [f"out{j}" for j in range(n_outs)]
+    return _jacobian_check(ctx, ctx.fn, inputs, list(ctx.slots), names, ctx.names)
 
 
 def _check_second(ctx: _Context, inputs: tuple, n: int):
     """gradcheck of (inputs, upstream) -> the gradients of the inputs, built with create_graph."""
-    from chainrule import zeros_like
-    from chainrule.autograd import grad as autograd_grad
-    from chainrule.autograd.grad_mode import enable_grad
-    from chainrule.tensor import Tensor
-
-    fn, slots, n_args = ctx.fn, list(ctx.slots), len(inputs)
-    outs = [o for o in _outputs(fn(*inputs)) if o.requires_grad]
-    rng = np.random.default_rng([ctx.seed, n, 2])
-    ups = tuple(Tensor._make(rng.standard_normal(o.array.shape).astype(o.array.dtype), None,
-                             0, True) for o in outs)
-
-    def first_derivatives(*args):
-        ins, gs = args[:n_args], args[n_args:]
-        with enable_grad():  # numerical differences run this under no_grad
-            res = [o for o in _outputs(fn(*ins)) if o.requires_grad]
-            grads = autograd_grad(res, [ins[k] for k in slots], grad_outputs=list(gs),
-                                  create_graph=True, allow_unused=True)
-        return tuple(zeros_like(ins[k]) if g is None else g for k, g in zip(slots, grads))
-
-    names = [ctx.names[k] for k in slots]
-    in_names = names + (["grad_out"] if len(ups) == 1 else [f"grad_out{j}"
-                                                            for j in range(len(ups))])
-    diff = slots + list(range(n_args, n_args + len(ups)))
-    return _jacobian_check(ctx, first_derivatives, inputs + ups, diff,
-                           lambda _n: [f"grad_{x}" for x in names], in_names)
+    slots = list(ctx.slots)
+    ups = random_upstream(ctx.fn, inputs, np.random.default_rng([ctx.seed, n, 2]))
+    first = first_derivatives(ctx.fn, len(inputs), slots)
+    up_names = ["grad_out"] if len(ups) == 1 else [f"grad_out{j}" for j in range(len(ups))]
+    diff = slots + list(range(len(inputs), len(inputs) + len(ups)))
+    return _jacobian_check(ctx, first, inputs + ups, diff,
+                           [f"grad_{ctx.names[k]}" for k in slots], list(ctx.names) + up_names)
 
 
-# ------------------------------------------------------------------------------- Jacobians
-def _jacobian_check(ctx: _Context, fn, inputs: tuple, diff: list, out_names, in_names: list):
+def _jacobian_check(ctx: _Context, fn, inputs: tuple, diff: list, out_names: list,
+                    in_names: list):
     """(worst, detail): (None, None) when backward matches finite differences."""
-    from chainrule.autograd.grad_mode import enable_grad
-
-    with enable_grad():
-        outs = [o for o in _outputs(fn(*inputs)) if o.array.dtype.kind == "f"]
-    onames = out_names(len(outs))
-    xs = [inputs[k] for k in diff]
-    n_out = sum(o.array.size for o in outs)
-    n_in = sum(x.array.size for x in xs)
-    if n_out * n_in > _FULL_LIMIT:
-        return _projected_check(ctx, fn, inputs, outs, xs, onames, in_names)
-    analytical = _analytical(outs, xs)
-    numerical = _numerical(fn, inputs, xs, len(outs), ctx.eps)
-    worst, score, n_bad = None, -1.0, 0
-    for j, o in enumerate(outs):
-        for m, x in enumerate(xs):
-            a, nu = analytical[j][m], numerical[j][m]
-            bad = ~np.isclose(a, nu, rtol=ctx.rtol, atol=ctx.atol, equal_nan=True)
-            if not bad.any():
-                continue
-            n_bad += int(bad.sum())
-            margin = np.where(bad, np.abs(a - nu) / (ctx.atol + ctx.rtol * np.abs(nu)), -1.0)
-            margin = np.where(np.isnan(margin), np.inf, margin)
-            r, i = np.unravel_index(int(np.argmax(margin)), margin.shape)
-            if margin[r, i] > score:
-                score = margin[r, i]
-                worst = Worst(f"{onames[j]}{_index(r, o.array.shape)}",
-                              f"{in_names[m]}{_index(i, x.array.shape)}",
-                              float(a[r, i]), float(nu[r, i]))
-    if worst is None:
+    mm = compare_jacobians(fn, inputs, diff, eps=ctx.eps, atol=ctx.atol, rtol=ctx.rtol,
+                           rng=np.random.default_rng([ctx.seed, 7]))
+    if mm is None:
         return None, None
-    return worst, (f"{n_bad} of {n_out * n_in} Jacobian entries differ (atol={ctx.atol}, "
+    if mm.projected:
+        out = ",".join(out_names) if mm.output is None else out_names[mm.output]
+        worst = Worst(f"u^T {out}", f"{in_names[mm.input]} v", mm.analytical, mm.numerical)
+        return worst, (f"random projection u^T J v of the Jacobian differs (too big to "
+                       f"compare entry by entry; use smaller shapes to see the element): "
+                       f"{worst}")
+    worst = Worst(f"{out_names[mm.output]}{_index(mm.out_element)}",
+                  f"{in_names[mm.input]}{_index(mm.in_element)}", mm.analytical, mm.numerical)
+    return worst, (f"{mm.n_bad} of {mm.n_entries} Jacobian entries differ (atol={ctx.atol}, "
                    f"rtol={ctx.rtol}); worst {worst}")
 
 
-def _index(flat: int, shape: tuple) -> str:
-    if not shape:
-        return ""
-    return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]"
-
-
-def _analytical(outs: list, xs: list) -> list:
-    """J[j][m]: (outs[j].size, xs[m].size), row r = the backward of the unit vector e_r."""
-    from chainrule.autograd import grad as autograd_grad
-    from chainrule.tensor import Tensor
-
-    jac = [[np.zeros((o.array.size, x.array.size)) for x in xs] for o in outs]
-    for j, o in enumerate(outs):
-        if not o.requires_grad:
-            continue  # no graph: the op claims this output is constant
-        for r in range(o.array.size):
-            e = np.zeros(o.array.shape, dtype=o.array.dtype)
-            e.reshape(-1)[r] = 1
-            grads = autograd_grad(o, xs, grad_outputs=Tensor._make(e, None, 0, False),
-                                  retain_graph=True, allow_unused=True)
-            for m, g in enumerate(grads):
-                if g is not None:
-                    jac[j][m][r] = g.array.reshape(-1)
-    return jac
-
-
-def _evaluate(fn, inputs: tuple) -> list:
-    from chainrule.autograd.grad_mode import no_grad
-
-    with no_grad():
-        return [o.array.astype(np.float64) for o in _outputs(fn(*inputs))
-                if o.array.dtype.kind == "f"]
-
-
-def _numerical(fn, inputs: tuple, xs: list, n_outs: int, eps: float) -> list:
-    """J[j][m] by central differences, each input element perturbed in place (any strides)."""
-    columns = [[[] for _ in xs] for _ in range(n_outs)]
-    for m, x in enumerate(xs):
-        arr = x.array
-        for idx in np.ndindex(arr.shape):
-            orig = arr[idx]
-            arr[idx] = orig + eps
-            plus = _evaluate(fn, inputs)
-            arr[idx] = orig - eps
-            minus = _evaluate(fn, inputs)
-            arr[idx] = orig
-            for j in range(n_outs):
-                columns[j][m].append(((plus[j] - minus[j]) / (2 * eps)).reshape(-1))
-    return [[np.stack(cols, axis=1) if cols else np.zeros((0, 0)) for cols in per_out]
-            for per_out in columns]
-
-
-def _projected_check(ctx: _Context, fn, inputs, outs, xs, onames, in_names, trials: int = 3):
-    """For big Jacobians: u^T J v for random u, v, computed both ways."""
-    from chainrule.autograd import grad as autograd_grad
-    from chainrule.tensor import Tensor
-
-    rng = np.random.default_rng([ctx.seed, 7])
-    live = [o for o in outs if o.requires_grad]
-    for _ in range(trials):
-        us = [rng.standard_normal(o.array.shape) for o in outs]
-        vs = [rng.standard_normal(x.array.shape) for x in xs]
-        analytical = 0.0
-        if live:
-            grads = autograd_grad(live, xs, grad_outputs=[
-                Tensor._make(u.astype(o.array.dtype), None, 0, False)
-                for u, o in zip(us, outs) if o.requires_grad], retain_graph=True,
-                allow_unused=True)
-            analytical = sum(float(np.sum(g.array * v)) for g, v in zip(grads, vs)
-                             if g is not None)
-        origs = [x.array.copy() for x in xs]
-        for x, o, v in zip(xs, origs, vs):
-            x.array[...] = o + ctx.eps * v
-        plus = _evaluate(fn, inputs)
-        for x, o, v in zip(xs, origs, vs):
-            x.array[...] = o - ctx.eps * v
-        minus = _evaluate(fn, inputs)
-        for x, o in zip(xs, origs):
-            x.array[...] = o
-        numerical = sum(float(np.sum((p - q) / (2 * ctx.eps) * u))
-                        for p, q, u in zip(plus, minus, us))
-        scale = np.sqrt(sum(u.size for u in us))
-        if not np.isclose(analytical, numerical, rtol=ctx.rtol, atol=ctx.atol * scale):
-            worst = Worst("u^T " + ",".join(onames), ",".join(in_names) + " v", analytical,
-                          numerical)
-            return worst, (f"random projection u^T J v of the Jacobian differs (too big to "
-                           f"compare entry by entry; use smaller shapes to see the element): "
-                           f"{worst}")
-    return None, None
+def _index(element: tuple) -> str:
+    return "[" + ", ".join(map(str, element)) + "]" if element else ""
 
 
 def _fmt_shapes(shapes: tuple) -> str:
