@@ -51,12 +51,14 @@ from chainrule.dtypes import (
     bool,
     double,
     dtype,
+    finfo,
     float,
     float16,
     float32,
     float64,
     get_default_dtype,
     half,
+    iinfo,
     int,
     int8,
     int16,
@@ -134,7 +136,7 @@ def einsum(equation, *operands):
     return _einsum(equation, *operands)
 
 
-_SUBMODULES = ("nn", "optim", "utils", "datasets", "labs")
+_SUBMODULES = ("nn", "optim", "utils", "datasets", "labs", "distributions", "testing")
 
 
 def __getattr__(name: str):

@@ -144,3 +144,48 @@ def result_type(*operands) -> np.dtype:
         if tier is not None and tier[0] == top:
             return tier[1]
     raise AssertionError("unreachable")
+
+
+class finfo:  # noqa: N801 - the PyTorch name
+    """Machine limits of a floating dtype, as torch.finfo (default: the default float dtype).
+
+    eps: the gap between 1 and the next number; tiny == smallest_normal: the smallest positive
+    normal number; resolution: 10 ** -(decimal digits); dtype: the dtype's name.
+    """
+
+    def __init__(self, type=None):  # noqa: A002 - torch's argument name
+        d = _default_float if type is None else type
+        if not isinstance(d, dtype):
+            raise TypeError(f"finfo: expected a chainrule dtype, got {d!r}")
+        if not d.is_floating_point:
+            raise TypeError(f"torch.finfo() requires a floating point input type, got {d!r}. "
+                            f"Use torch.iinfo to handle '{d!r}'")
+        info = np.finfo(d.np)
+        self.bits, self.dtype = info.bits, d.name
+        self.eps, self.max, self.min = (builtins_float(v) for v in (info.eps, info.max, info.min))
+        self.tiny = self.smallest_normal = builtins_float(info.smallest_normal)
+        self.resolution = 10.0 ** -builtins_int(info.precision)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801 - the PyTorch name
+    """Machine limits of an integer dtype, as torch.iinfo: bits, min, max, dtype (its name)."""
+
+    def __init__(self, type):  # noqa: A002 - torch's argument name
+        if not isinstance(type, dtype):
+            raise TypeError(f"iinfo: expected a chainrule dtype, got {type!r}")
+        if type is bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if type.is_floating_point:
+            raise TypeError(f"torch.iinfo() requires an integer input type, got {type!r}. "
+                            f"Use torch.finfo to handle '{type!r}'")
+        info = np.iinfo(type.np)
+        self.bits, self.dtype = info.bits, type.name
+        self.min, self.max = builtins_int(info.min), builtins_int(info.max)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
