@@ -120,7 +120,12 @@ def run(config: Config, ctx) -> Result:
     init = (torch.randn(D, 1), torch.randn(1), torch.randn(1, D), torch.randn(1, D))
     pc1, optimum = pca(x)
     runs = {o: train(x, init, o, config) for o in ctx.progress(OPTIMISERS, desc="optimisers")}
+    plot_losses(ctx, config, runs, optimum)
+    plot_reconstructions(ctx, x, runs, pc1)
+    return report(config, runs, pc1, optimum)
 
+
+def plot_losses(ctx, config: Config, runs: dict, optimum: float) -> None:
     fig, ax = ctx.figure(size=(6.5, 4.0))
     for i, (o, r) in enumerate(runs.items()):
         ax.plot(range(1, config.steps + 1), r["losses"], color=f"C{i}", label=o)
@@ -133,6 +138,8 @@ def run(config: Config, ctx) -> Result:
     ctx.save(fig, "loss", "Loss of each optimiser against the step; dashed: the least loss "
              "any linear 2-1-2 autoencoder can reach (PCA).")
 
+
+def plot_reconstructions(ctx, x, runs: dict, pc1) -> None:
     fig, axes = ctx.figure(ncols=3, size=(4.0, 4.0))
     mean = x.mean(dim=0)
     for ax, (o, r) in zip(axes, runs.items()):
@@ -149,20 +156,26 @@ def run(config: Config, ctx) -> Result:
     ctx.save(fig, "reconstruction", "Input (cyan), reconstruction, the encoder's weight vector "
              "(as the notebook draws it) and the first principal axis through the mean.")
 
+
+def measure(r: dict, pc1, optimum: float) -> dict:
+    """One optimiser's run against PCA: loss, speed, bumpiness, angles, weight ratios."""
+    losses = r["losses"]
+    w_enc, w_dec = r["wEncoder"][:, 0], r["wDecoder"][0]
+    return {"final_loss": losses[-1], "excess": losses[-1] / optimum - 1,
+            "steps_to_10pct": next((i + 1 for i, v in enumerate(losses)
+                                    if v <= 1.1 * optimum), None),
+            "loss_rises": sum(b > a for a, b in zip(losses, losses[1:])),
+            "angle_encoder_deg": angle_to(w_enc, pc1), "angle_decoder_deg": angle_to(w_dec, pc1),
+            "ratio_enc_dec": (w_enc / w_dec).tolist()}
+
+
+def report(config: Config, runs: dict, pc1, optimum: float) -> Result:
     rows, metrics = [], {"pca_optimum": optimum}
     for o, r in runs.items():
-        losses = r["losses"]
-        w_enc, w_dec = r["wEncoder"][:, 0], r["wDecoder"][0]
-        ratio = (w_enc / w_dec).tolist()
-        within = next((i + 1 for i, v in enumerate(losses) if v <= 1.1 * optimum), None)
-        rises = sum(b > a for a, b in zip(losses, losses[1:]))
-        m = {"final_loss": losses[-1], "excess": losses[-1] / optimum - 1,
-             "steps_to_10pct": within, "loss_rises": rises,
-             "angle_encoder_deg": angle_to(w_enc, pc1), "angle_decoder_deg": angle_to(w_dec, pc1),
-             "ratio_enc_dec": ratio}
-        metrics[o] = m
-        rows.append([o, f"{losses[-1]:.5f}", f"{m['excess']:.1%}",
-                     "-" if within is None else str(within), str(rises),
+        m = metrics[o] = measure(r, pc1, optimum)
+        within, ratio = m["steps_to_10pct"], m["ratio_enc_dec"]
+        rows.append([o, f"{m['final_loss']:.5f}", f"{m['excess']:.1%}",
+                     "-" if within is None else str(within), str(m["loss_rises"]),
                      f"{m['angle_encoder_deg']:.2f}", f"{m['angle_decoder_deg']:.2f}",
                      f"{ratio[0]:.3f}, {ratio[1]:.3f}",
                      f"{COURSE_RATIOS[o][0]:.3f}, {COURSE_RATIOS[o][1]:.3f}",

@@ -92,6 +92,15 @@ def accuracies(data, targets, params):
 
 def run(config: Config, ctx) -> Result:
     torch.manual_seed(ctx.seed)
+    runs, names = train_many(config, ctx)
+    acc = collect(runs)
+    plot_accuracy(ctx, config, acc, names)
+    return report(config, acc, names)
+
+
+def train_many(config: Config, ctx):
+    """config.trainings times: a new shuffle, new weights, a training; for each, the
+    (overall, per-class) accuracies on training and validation data."""
     shuffles = ctx.generator()
     runs = []
     for _ in ctx.progress(range(config.trainings), desc="trainings"):
@@ -100,24 +109,35 @@ def run(config: Config, ctx) -> Result:
                          config.reduction)
         runs.append((accuracies(data_tr, targets_tr, params),
                      accuracies(data_va, targets_va, params)))
-    train = np.array([r[0][0] for r in runs])
-    val = np.array([r[1][0] for r in runs])
-    train_pc = np.nanmedian(np.array([r[0][1] for r in runs]), axis=0)
-    val_pc = np.nanmedian(np.array([r[1][1] for r in runs]), axis=0)
-    med_train, med_val = float(np.median(train)), float(np.median(val))
+    return runs, names
 
+
+def collect(runs) -> dict:
+    """The accuracies of all trainings as arrays, and their medians."""
+    acc = {"train": np.array([r[0][0] for r in runs]),
+           "val": np.array([r[1][0] for r in runs]),
+           "per_class_val": np.array([r[1][1] for r in runs])}
+    acc["train_pc"] = np.nanmedian(np.array([r[0][1] for r in runs]), axis=0)
+    acc["val_pc"] = np.nanmedian(acc["per_class_val"], axis=0)
+    acc["med_train"] = float(np.median(acc["train"]))
+    acc["med_val"] = float(np.median(acc["val"]))
+    return acc
+
+
+def plot_accuracy(ctx, config: Config, acc: dict, names) -> None:
     fig, axes = ctx.figure(ncols=2, size=(5.0, 3.8))
     bins = np.linspace(0, 1, 26)
-    axes[0].hist(train, bins=bins, alpha=0.6, label=f"train (median {med_train:.2f})")
-    axes[0].hist(val, bins=bins, alpha=0.6, label=f"validation (median {med_val:.2f})")
+    axes[0].hist(acc["train"], bins=bins, alpha=0.6,
+                 label=f"train (median {acc['med_train']:.2f})")
+    axes[0].hist(acc["val"], bins=bins, alpha=0.6,
+                 label=f"validation (median {acc['med_val']:.2f})")
     axes[0].axvline(COURSE["validation"], color="k", linestyle="--",
                     label="course median, validation")
     axes[0].set_xlabel("accuracy")
     axes[0].set_ylabel("trainings")
     axes[0].set_title(f"{config.trainings} trainings, {config.epochs} epochs each")
     axes[0].legend(fontsize=8)
-    per_class_val = np.array([r[1][1] for r in runs])
-    axes[1].boxplot([c[~np.isnan(c)] for c in per_class_val.T],
+    axes[1].boxplot([c[~np.isnan(c)] for c in acc["per_class_val"].T],
                     tick_labels=[n.replace("Iris-", "") for n in names])
     axes[1].plot([1, 2, 3], COURSE["validation_per_class"], "k_", markersize=25,
                  label="course median")
@@ -127,13 +147,16 @@ def run(config: Config, ctx) -> Result:
     ctx.save(fig, "accuracy", "Left: accuracy of each training, train and validation. Right: "
              "validation accuracy per class over the trainings; bars: the course's medians.")
 
+
+def report(config: Config, acc: dict, names) -> Result:
+    med_train, med_val, val = acc["med_train"], acc["med_val"], acc["val"]
     short = [n.replace("Iris-", "") for n in names]
     rows = [["train, overall", med_train, COURSE["train"]],
             ["validation, overall", med_val, COURSE["validation"]]]
     rows += [[f"train, {n}", float(a), c]
-             for n, a, c in zip(short, train_pc, COURSE["train_per_class"])]
+             for n, a, c in zip(short, acc["train_pc"], COURSE["train_per_class"])]
     rows += [[f"validation, {n}", float(a), c]
-             for n, a, c in zip(short, val_pc, COURSE["validation_per_class"])]
+             for n, a, c in zip(short, acc["val_pc"], COURSE["validation_per_class"])]
     table = Table(f"Median accuracy over {config.trainings} trainings, measured vs course",
                   ["accuracy", "measured (median)", "course (median)"], rows,
                   note=f"Spread of validation accuracy: min {val.min():.2f}, quartiles "
@@ -141,11 +164,11 @@ def run(config: Config, ctx) -> Result:
                   f"{val.max():.2f}. The spread is wide: some trainings die (all ReLUs off) or "
                   "stall on one class, which is why the course reports medians.")
     metrics = {"median_train": med_train, "median_validation": med_val,
-               "median_train_per_class": train_pc.tolist(),
-               "median_validation_per_class": val_pc.tolist(),
-               "train": train.tolist(), "validation": val.tolist()}
+               "median_train_per_class": acc["train_pc"].tolist(),
+               "median_validation_per_class": acc["val_pc"].tolist(),
+               "train": acc["train"].tolist(), "validation": val.tolist()}
     summary = (f"median train {med_train:.2f}, validation {med_val:.2f} (course 0.92, 0.90); "
-               f"per class validation {np.array2string(val_pc, precision=3)} "
+               f"per class validation {np.array2string(acc['val_pc'], precision=3)} "
                f"(course [1.000 0.786 0.889])")
     notes = ["One change from the seed's set-up: it numbers the classes in the order they "
              "first appear in each shuffle (`df[4].unique()`), which renames classes from "

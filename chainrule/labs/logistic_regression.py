@@ -14,12 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import chainrule as torch
-from chainrule.datasets import iris
+from chainrule.datasets import Iris, iris
 from chainrule.labs._core import Result, Table
 
 TITLE = "Logistic regression with autograd on two Iris classes"
-
-FEATURES = ("sepal length", "sepal width", "petal length", "petal width")
 
 
 @dataclass
@@ -102,8 +100,8 @@ def run(config: Config, ctx) -> Result:
     # w . (x - m) / s + b = 0, solved for the second feature in cm
     ax.plot(xs, [m[1] - s[1] / wn[1] * (wn[0] * (x - m[0]) / s[0] + bn) for x in xs], "k-",
             label="p = 0.5")
-    ax.set_xlabel(FEATURES[config.features[0]] + " (cm)")
-    ax.set_ylabel(FEATURES[config.features[1]] + " (cm)")
+    ax.set_xlabel(Iris.feature_names[config.features[0]])
+    ax.set_ylabel(Iris.feature_names[config.features[1]])
     ax.set_title("Decision boundary")
     ax.legend(fontsize=7)
     ctx.save(fig, "logistic", "Left: training and test loss per epoch. Right: the data and "

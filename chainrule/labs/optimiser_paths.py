@@ -104,6 +104,18 @@ def run(config: Config, ctx) -> Result:
         ("Rosenbrock", rosenbrock, config.rosenbrock_start, config.rosenbrock_lr,
          config.rosenbrock_steps, (1.0, 1.0)),
     ]
+    results = descend_all(problems, config, ctx)
+    fig, axes = ctx.figure(ncols=2, size=(5.5, 4.5))
+    for ax, problem in zip(axes, problems):
+        plot_paths(ax, problem, results)
+    ctx.save(fig, "paths", "Paths of the four optimisers from the same start (black dot) on "
+             "contour plots of the ill-conditioned quadratic and of the Rosenbrock function.")
+    plot_directions(ctx, results)
+    return report(results)
+
+
+def descend_all(problems, config: Config, ctx) -> dict:
+    """Every optimiser on every problem: {(problem, optimiser): path and measurements}."""
     results = {}
     jobs = [(p, i) for p in problems for i in range(len(OPTIMISERS))]
     for (name, f, start, lrs, steps, minimum), i in ctx.progress(jobs, desc="optimisers"):
@@ -117,35 +129,37 @@ def run(config: Config, ctx) -> Result:
             "first_step_deg": angles[0] if angles else float("nan"),
             "diagonal_fraction": diagonal_fraction(path),
         }
+    return results
 
-    fig, axes = ctx.figure(ncols=2, size=(5.5, 4.5))
-    for ax, (name, f, start, lrs, steps, minimum) in zip(axes, problems):
-        paths = [results[(name, o)]["path"] for o in OPTIMISERS]
-        xs = torch.cat([p[:, 0] for p in paths] + [torch.tensor([minimum[0], start[0]])])
-        ys = torch.cat([p[:, 1] for p in paths] + [torch.tensor([minimum[1], start[1]])])
-        x0, x1 = xs.min().item() - 0.5, xs.max().item() + 0.5
-        y0, y1 = ys.min().item() - 0.5, ys.max().item() + 0.5
-        gx, gy = torch.meshgrid(torch.linspace(x0, x1, 300, dtype=torch.double),
-                                torch.linspace(y0, y1, 300, dtype=torch.double), indexing="xy")
-        z = f(gx, gy)
-        levels = torch.logspace(-2, math.log10(z.max().item()), 25).numpy()
-        ax.contour(gx.numpy(), gy.numpy(), z.numpy(), levels=levels, cmap="Greys",
-                   linewidths=0.6)
-        for i, o in enumerate(OPTIMISERS):
-            p = results[(name, o)]["path"].numpy()
-            # wide to narrow, so that paths running on top of each other all stay visible
-            ax.plot(p[:, 0], p[:, 1], "-", color=f"C{i}", linewidth=3.5 - 0.8 * i, alpha=0.85,
-                    marker=".", markersize=2.5, label=f"{o} (lr {lrs[i]:g})")
-        ax.plot(*minimum, "k*", markersize=12, label="minimum")
-        ax.plot(*start, "ko", markersize=5)
-        ax.set_aspect("equal", adjustable="box")
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1)
-        ax.set_title(f"{name}: {steps} steps")
-        ax.legend(fontsize=7, loc="best")
-    ctx.save(fig, "paths", "Paths of the four optimisers from the same start (black dot) on "
-             "contour plots of the ill-conditioned quadratic and of the Rosenbrock function.")
 
+def plot_paths(ax, problem, results: dict) -> None:
+    """One problem's contour plot, zoomed to the paths, with every optimiser's path on it."""
+    name, f, start, lrs, steps, minimum = problem
+    paths = [results[(name, o)]["path"] for o in OPTIMISERS]
+    xs = torch.cat([p[:, 0] for p in paths] + [torch.tensor([minimum[0], start[0]])])
+    ys = torch.cat([p[:, 1] for p in paths] + [torch.tensor([minimum[1], start[1]])])
+    x0, x1 = xs.min().item() - 0.5, xs.max().item() + 0.5
+    y0, y1 = ys.min().item() - 0.5, ys.max().item() + 0.5
+    gx, gy = torch.meshgrid(torch.linspace(x0, x1, 300, dtype=torch.double),
+                            torch.linspace(y0, y1, 300, dtype=torch.double), indexing="xy")
+    z = f(gx, gy)
+    levels = torch.logspace(-2, math.log10(z.max().item()), 25).numpy()
+    ax.contour(gx.numpy(), gy.numpy(), z.numpy(), levels=levels, cmap="Greys", linewidths=0.6)
+    for i, (o, p) in enumerate(zip(OPTIMISERS, paths)):
+        p = p.numpy()
+        # wide to narrow, so that paths running on top of each other all stay visible
+        ax.plot(p[:, 0], p[:, 1], "-", color=f"C{i}", linewidth=3.5 - 0.8 * i, alpha=0.85,
+                marker=".", markersize=2.5, label=f"{o} (lr {lrs[i]:g})")
+    ax.plot(*minimum, "k*", markersize=12, label="minimum")
+    ax.plot(*start, "ko", markersize=5)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_title(f"{name}: {steps} steps")
+    ax.legend(fontsize=7, loc="best")
+
+
+def plot_directions(ctx, results: dict) -> None:
     fig, ax = ctx.figure(size=(7.0, 3.8))
     for i, o in enumerate(OPTIMISERS):
         a = results[("quadratic", o)]["angles"]
@@ -160,6 +174,8 @@ def run(config: Config, ctx) -> Result:
     ctx.save(fig, "directions", "The direction of every step on the quadratic: RMSprop's and "
              "Adam's sit on the diagonals (+-45, +-135 degrees) for most of the way.")
 
+
+def report(results: dict) -> Result:
     rows = []
     for (name, o), r in results.items():
         rows.append([name, o, f"{r['lr']:g}", f"{r['first_step_deg']:.1f}",

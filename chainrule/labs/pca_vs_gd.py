@@ -63,16 +63,25 @@ def run(config: Config, ctx) -> Result:
     torch.manual_seed(ctx.seed)
     U_gd, V_gd = gd_factorise_ad(A, 2, config.epochs, config.lr)
     P, Q = pca_scores(A)
-    M = best_linear_map(P, U_gd)
-    residual = ((P @ M - U_gd).norm() / U_gd.norm()).item()
-    angles = principal_angles(Q, U_gd)
-    scales = torch.linalg.svdvals(M).tolist()
-    det = (M[0, 0] * M[1, 1] - M[0, 1] * M[1, 0]).item()
-    # how far M is from a rotation-and-uniform-scaling: the ratio of its singular values
-    anisotropy = scales[0] / scales[1]
+    m = compare(P, Q, U_gd)
+    plot_scores(ctx, P, U_gd, m, target, names)
+    return report(m, ((A - U_gd @ V_gd.t()) ** 2).sum().item())
 
+
+def compare(P, Q, U_gd) -> dict:
+    """The map M from the PCA scores P to U_gd, what it misses, and what it does."""
+    M = best_linear_map(P, U_gd)
+    scales = torch.linalg.svdvals(M).tolist()
+    return {"M": M, "residual": ((P @ M - U_gd).norm() / U_gd.norm()).item(),
+            "angles": principal_angles(Q, U_gd), "scales": scales,
+            "det": (M[0, 0] * M[1, 1] - M[0, 1] * M[1, 0]).item(),
+            # how far M is from a rotation-and-uniform-scaling: its singular values' ratio
+            "anisotropy": scales[0] / scales[1]}
+
+
+def plot_scores(ctx, P, U_gd, m: dict, target, names) -> None:
     fig, axes = ctx.figure(ncols=3, size=(4.2, 4.0))
-    mapped = P @ M
+    mapped = P @ m["M"]
     for c, name in enumerate(names):
         sel = (target == c).numpy()
         label = name.replace("Iris-", "")
@@ -88,7 +97,7 @@ def run(config: Config, ctx) -> Result:
     axes[1].set_title(r"Gradient descent: rows of $\hat U$")
     axes[1].set_xlabel(r"$\hat U_{:,1}$")
     axes[1].set_ylabel(r"$\hat U_{:,2}$")
-    axes[2].set_title(rf"$\hat U$ (rings), $P M$ (dots): residual {residual:.0e}")
+    axes[2].set_title(rf"$\hat U$ (rings), $P M$ (dots): residual {m['residual']:.0e}")
     axes[2].set_xlabel(r"$\hat U_{:,1}$")
     for ax in axes:
         ax.set_aspect("equal", adjustable="datalim")
@@ -96,6 +105,9 @@ def run(config: Config, ctx) -> Result:
     ctx.save(fig, "pca_vs_gd", "Rank-2 reduction of Iris: PCA scores, the GD factor U, and "
              "the PCA scores mapped by the least-squares 2x2 matrix M onto U.")
 
+
+def report(m: dict, gd_loss: float) -> Result:
+    M, residual, angles, scales = m["M"], m["residual"], m["angles"], m["scales"]
     table = Table("PCA scores P vs the GD factor U: measured vs the course's observation",
                   ["quantity", "measured", "course"],
                   [["relative residual ||P M - U|| / ||U||", f"{residual:.2e}",
@@ -106,11 +118,11 @@ def run(config: Config, ctx) -> Result:
                     "rotation and scaling"],
                    ["singular values of M (scalings)", ", ".join(f"{s:.3f}" for s in scales),
                     "-"],
-                   ["det M (negative: includes a reflection)", f"{det:.4f}", "-"],
-                   ["anisotropy s1/s2 (1 for rotation x uniform scale)", f"{anisotropy:.2f}",
-                    "-"]])
+                   ["det M (negative: includes a reflection)", f"{m['det']:.4f}", "-"],
+                   ["anisotropy s1/s2 (1 for rotation x uniform scale)",
+                    f"{m['anisotropy']:.2f}", "-"]])
     metrics = {"residual": residual, "angles_deg": angles, "M": M, "singular_values_M": scales,
-               "det_M": det, "gd_loss": ((A - U_gd @ V_gd.t()) ** 2).sum().item()}
+               "det_M": m["det"], "gd_loss": gd_loss}
     summary = (f"U_gd = P M up to a relative residual of {residual:.1e}; principal angles "
                f"{angles[0]:.1e} and {angles[1]:.1e} degrees; M scales by "
                f"{scales[0]:.3f} and {scales[1]:.3f}")

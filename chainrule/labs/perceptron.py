@@ -15,12 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import chainrule as torch
-from chainrule.datasets import iris
+from chainrule.datasets import Iris, iris
 from chainrule.labs._core import Result, Table
 
 TITLE = "The perceptron algorithm on two Iris classes"
-
-FEATURES = ("sepal length", "sepal width", "petal length", "petal width")
 
 
 @dataclass
@@ -129,8 +127,8 @@ def _boundary(ax, r, features) -> None:
     if abs(w[1]) > 1e-12:  # w0 x0 + w1 x1 + b = 0  ->  x1 = -(w0 x0 + b) / w1
         ax.plot(xs, [-(w[0] * x + w[2]) / w[1] for x in xs], "k-", label="w . x = 0")
     ax.set_ylim(X[:, 1].min() - 0.3, X[:, 1].max() + 0.3)
-    ax.set_xlabel(FEATURES[features[0]] + " (cm)")
-    ax.set_ylabel(FEATURES[features[1]] + " (cm)")
+    ax.set_xlabel(Iris.feature_names[features[0]])
+    ax.set_ylabel(Iris.feature_names[features[1]])
     ax.set_title(" vs ".join(r["names"]))
     ax.legend(fontsize=8)
 
