@@ -1,4 +1,5 @@
-"""The op table: one row per public op, driving tests/test_ops.py.
+"""The op table: one row per public op, driving tests/ops/test_ops.py (the one harness that
+compares chainrule with PyTorch).
 
 A row names the op, a callable `fn(lib, *inputs, **kwargs)` that runs it with either library
 (`lib` is `chainrule` or `torch`, so one lambda serves both), sample input shapes (broadcast
@@ -8,6 +9,11 @@ tolerances, and `functions`: the Function classes the row exercises ("ops.elemen
 chainrule.ops.elementwise.Add). Meta-tests check that every Function class has a row and that
 each row really records the classes it names.
 
+A row may also carry `composite`: the op's definition composed of simpler ops (a fused op's
+value, gradient and second derivative must equal it), and `errors`: bad inputs, each of which
+must raise the exception PyTorch raises for it, with chainrule's message. The functional and
+convolution rows cross stride / padding / dilation / groups / ceil_mode on tiny shapes.
+
 Everything a row needs besides its float inputs (index tensors, class targets, masks) is built
 inside `fn` from the inputs' shapes, so both libraries see the same constants.
 """
@@ -15,7 +21,9 @@ inside `fn` from the inputs' shapes, so both libraries see the same constants.
 from __future__ import annotations
 
 import importlib
+import itertools
 import math
+import warnings
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -118,10 +126,26 @@ class Sample:
     shapes: tuple
     kwargs: dict = field(default_factory=dict)
     domain: str | tuple | None = None
+    gradgrad: bool = False  # run gradgradcheck on this sample too (not only the cheapest)
 
 
-def S(*shapes, domain=None, **kwargs) -> Sample:  # noqa: N802 - reads as a table entry
-    return Sample(tuple(shapes), kwargs, domain)
+def S(*shapes, domain=None, gradgrad=False, **kwargs) -> Sample:  # noqa: N802 - a table entry
+    return Sample(tuple(shapes), kwargs, domain, gradgrad)
+
+
+@dataclass(frozen=True)
+class Bad:
+    """A bad call: fn(lib, *inputs of these shapes, **kwargs) raises `error` in both libraries
+    (chainrule's message matches `match`)."""
+
+    shapes: tuple
+    kwargs: dict
+    error: type
+    match: str
+
+
+def B(error, match, *shapes, **kwargs) -> Bad:  # noqa: N802 - reads as a table entry
+    return Bad(tuple(shapes), kwargs, error, match)
 
 
 @dataclass(frozen=True)
@@ -142,6 +166,9 @@ class OpSpec:
     fwd32: tuple = (1e-5, 1e-5)       # (rtol, atol) of the float32 forward
     fwd64: tuple = (1e-12, 1e-13)     # (rtol, atol) of the float64 forward
     grad_tol: tuple = (1e-10, 1e-12)  # (rtol, atol) of gradients vs PyTorch
+    grad32: tuple | None = None       # (rtol, atol) of float32 gradients vs PyTorch, if compared
+    composite: Callable | None = None  # composite(lib, *inputs, **kwargs): the op's definition
+    errors: tuple = ()                # Bad calls
 
     def reference(self):
         return self.torch_fn or self.fn
@@ -254,6 +281,105 @@ def _iops(lib, x, y):
     z -= x
     z /= 2.0
     return z
+
+
+def _norm_composite(x, ord=2, dim=None, keepdim=False):
+    """vector_norm from abs, pow, sum and amax / amin: its definition."""
+    dims = tuple(range(x.ndim)) if dim is None else dim
+    if ord == math.inf:
+        return x.abs().amax(dims, keepdim)
+    if ord == -math.inf:
+        return x.abs().amin(dims, keepdim)
+    return (x.abs() ** ord).sum(dims, keepdim) ** (1.0 / ord)
+
+
+def _reduce(loss, reduction="mean"):
+    return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
+
+
+def _ce_target(lib, x):
+    """Class targets for logits x: (N, C), (C,) or (N, C, d1): deterministic, every class."""
+    if x.ndim == 1:
+        return lib.tensor(1)
+    if x.ndim == 2:
+        return classes(lib, x.shape[0], x.shape[1])
+    return lib.tensor(np.arange(x.shape[0] * x.shape[2]).reshape(x.shape[0], -1) % x.shape[1])
+
+
+def _ce_composite(lib, x, label_smoothing=0.0, **kw):
+    """cross_entropy as nll_loss of log_softmax; label smoothing mixes in the nll of the
+    class-mean log-probability (the same ignore_index, weights and reduction)."""
+    c = 1 if x.ndim > 1 else 0
+    logp = x.log_softmax(c)
+    target = _ce_target(lib, x)
+    nll = F(lib).nll_loss(logp, target, **kw)
+    if not label_smoothing:
+        return nll
+    uniform = logp.mean(c, keepdim=True).expand(*logp.shape)
+    return (1 - label_smoothing) * nll + label_smoothing * F(lib).nll_loss(uniform, target, **kw)
+
+
+def _layer_norm_composite(lib, x, w, b, eps=1e-5):
+    dims = tuple(range(-w.ndim, 0))
+    mean = x.mean(dims, keepdim=True)
+    var = ((x - mean) ** 2).mean(dims, keepdim=True)
+    return (x - mean) / (var + eps).sqrt() * w + b
+
+
+def _conv(name: str) -> Callable:
+    """F.<name>(x, w, *bias, **kwargs): a sample with two shapes has no bias. PyTorch's
+    warning about padding='same' with an even kernel (a padded copy) is silenced."""
+    def fn(lib, x, w, *b, **kw):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return getattr(F(lib), name)(x, w, *b, **kw)
+    return fn
+
+
+def _grid(**axes) -> list:
+    """Every combination of the keyword values: [{'stride': 1, 'padding': 0, ...}, ...]."""
+    return [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
+
+
+def _batch_norm_running(lib, x, w, b):
+    """batch_norm in training mode with running statistics: (out, running_mean, running_var)
+    after the call, so that the in-place update is compared too."""
+    c = x.shape[1]
+    mean = lib.linspace(-0.5, 0.5, c, dtype=x.dtype)
+    var = lib.linspace(0.5, 1.5, c, dtype=x.dtype)
+    out = F(lib).batch_norm(x, mean, var, w, b, True, 0.3, 1e-3)
+    return out, mean, var
+
+
+# the tolerances of the bigger convolution and pooling samples, float32 gradients included
+CONV_TOL = {"fwd64": (1e-10, 1e-11), "grad_tol": (1e-10, 1e-11), "grad32": (1e-5, 1e-5)}
+CONV2D_GRID = tuple(
+    S((2, 4, 7, 6), (6, 4 // kw["groups"], 3, 2), *[(6,)] * bias, **kw)
+    for kw in _grid(stride=[1, 2, (2, 1)], padding=[0, 1, (1, 2), "valid", "same"],
+                    dilation=[1, (1, 2)], groups=[1, 2])
+    for bias in (True, False) if not (kw["padding"] == "same" and kw["stride"] != 1))
+CONV1D_GRID = tuple(
+    S((2, 4, 9), (6, 4 // kw["groups"], 3), (6,), **kw)
+    for kw in _grid(stride=[1, 3], padding=[0, 2, "same", "valid"], dilation=[1, 2],
+                    groups=[1, 2]) if not (kw["padding"] == "same" and kw["stride"] != 1))
+CONVT_GRID = tuple(
+    S((2, 4, 4, 5), (4, 6 // kw["groups"], 3, 2), (6,), **kw)
+    for kw in _grid(stride=[1, 2, (3, 2)], padding=[0, 1, (2, 1)], output_padding=[0, 1],
+                    dilation=[1, 2], groups=[1, 2])
+    if kw["output_padding"] < max(np.max(kw["stride"]), kw["dilation"]))
+MAXPOOL_GRID = tuple(
+    S((2, 3, 7, 8), **kw)
+    for kw in _grid(kernel_size=[2, 3, (2, 3)], stride=[None, 1, 2, (1, 2)], padding=[0, 1],
+                    dilation=[1, 2], ceil_mode=[False, True]))
+AVGPOOL_GRID = tuple(
+    S((2, 3, 7, 8), **kw)
+    for kw in _grid(kernel_size=[2, 3, (3, 2)], stride=[None, 2, (1, 2)], padding=[0, 1],
+                    ceil_mode=[False, True], count_include_pad=[True, False],
+                    divisor_override=[None, 5]))
+PAD_CASES = ({"pad": (1, 2), "value": 1.5}, {"pad": (1, 2, -1, 3), "value": 1.5},
+             {"pad": (0, 0, 1, 1, 2, 0), "value": 1.5}, {"pad": (2, 1, 1, 3), "mode": "reflect"},
+             {"pad": (3, 1, 0, 2), "mode": "replicate"},
+             {"pad": (2, 3, 1, 4), "mode": "circular"})
 
 
 PI = math.pi
@@ -458,14 +584,17 @@ SPECS: list[OpSpec] = [
     OpSpec("logsumexp", lambda lib, x, **kw: lib.logsumexp(x, **kw),
            (S((3,), dim=0), S((2, 3), dim=1), S((2, 3), dim=0, keepdim=True),
             S((2, 1, 3), dim=(0, 2)), S((), dim=0), S((1,), dim=-1)),
-           (RD + "LogSumExp",), "reduction"),
+           (RD + "LogSumExp",), "reduction",
+           composite=lambda lib, x, dim, keepdim=False: x.exp().sum(dim, keepdim).log()),
     OpSpec("logsumexp_large", lambda lib, x, **kw: lib.logsumexp(x * 400.0, **kw),
            (S((3,), dim=0), S((2, 3), dim=1), S((1, 3), dim=0)), (RD + "LogSumExp",),
            "reduction"),
     OpSpec("softmax", lambda lib, x, **kw: lib.softmax(x, **kw), ALONG, (RD + "Softmax",),
-           "reduction"),
+           "reduction",
+           composite=lambda lib, x, dim: x.exp() / x.exp().sum(dim, keepdim=True)),
     OpSpec("log_softmax", lambda lib, x, **kw: lib.log_softmax(x, **kw), ALONG,
-           (RD + "LogSoftmax",), "reduction"),
+           (RD + "LogSoftmax",), "reduction",
+           composite=lambda lib, x, dim: x.softmax(dim).log()),
     OpSpec("softmax_method", lambda lib, x: x.softmax(-1), (S((2, 3)), S((3, 1))),
            (RD + "Softmax",),
            "reduction"),
@@ -518,7 +647,8 @@ SPECS: list[OpSpec] = [
            (S(()), S((3,)), S((2, 3)), S((2, 3), ord=1), S((2, 3), ord=float("inf")),
             S((2, 3), ord=float("-inf")), S((2, 3), ord=3, dim=1),
             S((2, 3), ord=0.5, dim=0, keepdim=True), S((2, 1, 3), dim=(0, 2))),
-           (LG + "_Norm2", RD + "Amax", EW + "Abs", EW + "Pow"), "linalg", domain="distinct"),
+           (LG + "_Norm2", RD + "Amax", EW + "Abs", EW + "Pow"), "linalg", domain="distinct",
+           composite=lambda lib, x, **kw: _norm_composite(x, **kw)),
     OpSpec("vector_norm_ord0", lambda lib, x: lib.linalg.vector_norm(x, 0), (S((2, 3)),),
            (), "linalg", domain="nonzero"),
     OpSpec("svdvals", lambda lib, x: lib.linalg.svdvals(x), (S((3, 2)), S((2, 2, 3))),
@@ -698,22 +828,20 @@ SPECS: list[OpSpec] = [
            (EW + "Clone", SH + "Permute")),
     # ---- nn.functional
     OpSpec("mse_loss", lambda lib, x, y, **kw: F(lib).mse_loss(x, y, **kw),
-           (S((3,), (3,)), S((2, 3), (2, 3)), S((), ())), (NN + "MseLoss",), "nn",
-           kwargs=({}, {"reduction": "sum"}, {"reduction": "none"})),
+           (S((3,), (3,)), S((2, 3), (2, 3)), S((), ()), S((4, 5), (4, 5))), (NN + "MseLoss",),
+           "nn", kwargs=({}, {"reduction": "sum"}, {"reduction": "none"}), grad32=(2e-5, 2e-6),
+           composite=lambda lib, x, y, **kw: _reduce((x - y) ** 2, **kw)),
     OpSpec("l1_loss", lambda lib, x, y, **kw: F(lib).l1_loss(x, y, **kw),
            (S((3,), (3,)), S((2, 3), (2, 3)), S((), ())), family="nn",
            kwargs=({}, {"reduction": "sum"}, {"reduction": "none"})),
     OpSpec("smooth_l1_loss", lambda lib, x, y, **kw: F(lib).smooth_l1_loss(x, y, **kw),
            (S((3,), (3,)), S((2, 3), (2, 3)), S((), ())), family="nn",
            kwargs=({}, {"reduction": "sum", "beta": 0.5}, {"reduction": "none", "beta": 2.0})),
-    OpSpec("cross_entropy", lambda lib, x, **kw: F(lib).cross_entropy(
-        x, classes(lib, x.shape[0], x.shape[1]) if x.ndim == 2 else
-        lib.tensor(1) if x.ndim == 1 else
-        lib.tensor(np.arange(x.shape[0] * x.shape[2]).reshape(x.shape[0], -1) % x.shape[1]),
-        **kw),
-        (S((2, 3)), S((4, 3), reduction="sum"), S((4, 3), reduction="none"), S((3,)),
-         S((2, 3, 2)), S((4, 3), label_smoothing=0.2), S((4, 3), ignore_index=1),
-         S((1, 1))), (NN + "CrossEntropy", NN + "NllLoss"), "nn"),
+    OpSpec("cross_entropy", lambda lib, x, **kw: F(lib).cross_entropy(x, _ce_target(lib, x),
+                                                                       **kw),
+           (S((2, 3)), S((4, 3), reduction="sum"), S((4, 3), reduction="none"), S((3,)),
+            S((2, 3, 2)), S((4, 3), label_smoothing=0.2), S((4, 3), ignore_index=1),
+            S((1, 1))), (NN + "CrossEntropy", NN + "NllLoss"), "nn", composite=_ce_composite),
     OpSpec("cross_entropy_weight", lambda lib, x, w, **kw: F(lib).cross_entropy(
         x, classes(lib, x.shape[0], x.shape[1]), weight=w, **kw),
         (S((4, 3), (3,)), S((4, 3), (3,), reduction="sum"),
@@ -754,7 +882,8 @@ SPECS: list[OpSpec] = [
     OpSpec("bce_with_logits", lambda lib, x, y, **kw: F(lib).binary_cross_entropy_with_logits(
         x, y, **kw), (S((3,), (3,)), S((2, 3), (2, 3)), S((), ())),
         (NN + "BinaryCrossEntropyWithLogits",), "nn",
-        domain=("real", "unit"), kwargs=({}, {"reduction": "sum"}, {"reduction": "none"})),
+        domain=("real", "unit"), kwargs=({}, {"reduction": "sum"}, {"reduction": "none"}),
+        composite=lambda lib, x, y, **kw: F(lib).binary_cross_entropy(x.sigmoid(), y, **kw)),
     OpSpec("bce_with_logits_large", lambda lib, x, y: F(lib).binary_cross_entropy_with_logits(
         x * 50.0, y), (S((2, 3), (2, 3)),), family="nn", domain=("real", "unit")),
     OpSpec("bce_with_logits_pos_weight", lambda lib, x, y, w:
@@ -768,60 +897,155 @@ SPECS: list[OpSpec] = [
            (S((2, 3), (2, 3), reduction="batchmean"), S((3,), (3,), reduction="sum"),
             S((2, 3), (2, 3), reduction="none", log_target=True)), family="nn",
            domain=("real", "unit")),
-    OpSpec("conv2d", lambda lib, x, w, b, **kw: F(lib).conv2d(x, w, b, **kw),
+    # ---- convolution and pooling: the base rows name the Functions; the _grid rows cross
+    # stride / padding / dilation / groups / ceil_mode on one small shape
+    OpSpec("conv2d", _conv("conv2d"),
            (S((1, 1, 3, 3), (2, 1, 2, 2), (2,)), S((2, 1, 3, 3), (1, 1, 2, 2), (1,), padding=1),
             S((1, 1, 4, 4), (1, 1, 2, 2), (1,), stride=2, padding=1),
             S((1, 1, 4, 4), (1, 1, 2, 2), (1,), dilation=2),
-            S((1, 2, 3, 3), (2, 1, 2, 2), (2,), groups=2)),
-           (NN_CONV + "Conv2d", NN_CONV + "ConvInputGrad", NN_CONV + "ConvWeightGrad"), "nn"),
+            S((1, 2, 3, 3), (2, 1, 2, 2), (2,), groups=2),
+            S((3, 6, 5), (4, 3, 3, 3), (4,), padding=1),
+            S((2, 4, 5, 4), (4, 2, 3, 2), (4,), stride=(2, 1), padding=1, dilation=(1, 2),
+              groups=2, gradgrad=True),
+            S((1, 2, 4, 4), (3, 2, 2, 2), padding="same", gradgrad=True)),
+           (NN_CONV + "Conv2d", NN_CONV + "ConvInputGrad", NN_CONV + "ConvWeightGrad"), "nn",
+           **CONV_TOL,
+           errors=(B(RuntimeError, "expected input.*to have 6 channels", (2, 3, 5, 5),
+                     (4, 6, 3, 3)),
+                   B(RuntimeError, "divisible by 3", (2, 6, 5, 5), (4, 2, 3, 3), groups=3),
+                   B(RuntimeError, "Kernel size can't be greater", (2, 3, 5, 5), (4, 3, 7, 7)),
+                   B(RuntimeError, "not supported for strided", (2, 3, 5, 5), (4, 3, 3, 3),
+                     stride=2, padding="same"),
+                   B(RuntimeError, "Invalid padding string", (2, 3, 5, 5), (4, 3, 3, 3),
+                     padding="full"),
+                   B(RuntimeError, r"4D \(batched\)", (5, 5), (4, 3, 3, 3)),
+                   B(RuntimeError, "bias", (2, 3, 5, 5), (4, 3, 3, 3), (3,)))),
+    OpSpec("conv2d_grid", _conv("conv2d"), CONV2D_GRID, family="nn", **CONV_TOL),
     OpSpec("conv2d_nobias", lambda lib, x, w: F(lib).conv2d(x, w, stride=(1, 2)),
            (S((1, 2, 3, 4), (1, 2, 2, 2)),), (NN_CONV + "Conv2d",), "nn"),
-    OpSpec("conv1d", lambda lib, x, w, b, **kw: F(lib).conv1d(x, w, b, **kw),
-           (S((1, 2, 4), (2, 2, 2), (2,)), S((2, 1, 5), (1, 1, 3), (1,), stride=2, padding=1)),
-           (NN_CONV + "Conv2d",), "nn"),
-    OpSpec("conv_transpose2d", lambda lib, x, w, b, **kw: F(lib).conv_transpose2d(
-        x, w, b, **kw), (S((1, 2, 2, 2), (2, 1, 2, 2), (1,)),
-                         S((1, 1, 2, 2), (1, 2, 2, 2), (2,), stride=2, padding=1)),
-           (NN_CONV + "ConvInputGrad",), "nn"),
-    OpSpec("conv_transpose1d", lambda lib, x, w, b: F(lib).conv_transpose1d(x, w, b, stride=2),
-           (S((1, 2, 3), (2, 1, 2), (1,)),), (NN_CONV + "ConvInputGrad",), "nn"),
+    OpSpec("conv2d_weight_only", lambda lib, x, w: F(lib).conv2d(x, w, padding=1),
+           (S((2, 3, 5, 5), (4, 3, 3, 3)),), family="nn", diff=(1,), **CONV_TOL),
+    OpSpec("conv1d", _conv("conv1d"),
+           (S((1, 2, 4), (2, 2, 2), (2,)), S((2, 1, 5), (1, 1, 3), (1,), stride=2, padding=1),
+            S((3, 6), (4, 3, 2)), S((2, 2, 7), (3, 2, 3), (3,), stride=2, padding=2,
+                                    gradgrad=True)),
+           (NN_CONV + "Conv2d",), "nn", **CONV_TOL),
+    OpSpec("conv1d_grid", _conv("conv1d"), CONV1D_GRID, family="nn", **CONV_TOL),
+    OpSpec("conv_transpose2d", _conv("conv_transpose2d"),
+           (S((1, 2, 2, 2), (2, 1, 2, 2), (1,)),
+            S((1, 1, 2, 2), (1, 2, 2, 2), (2,), stride=2, padding=1),
+            S((3, 4, 4), (3, 2, 2, 2), stride=2),
+            S((2, 4, 3, 3), (4, 1, 3, 2), (2,), stride=2, padding=1, output_padding=1,
+              groups=2, gradgrad=True)),
+           (NN_CONV + "ConvInputGrad",), "nn", **CONV_TOL,
+           errors=(B(RuntimeError, "output padding must be smaller", (2, 3, 5, 5),
+                     (3, 2, 3, 3), stride=2, output_padding=2),)),
+    OpSpec("conv_transpose2d_grid", _conv("conv_transpose2d"), CONVT_GRID, family="nn",
+           **CONV_TOL),
+    OpSpec("conv_transpose1d", _conv("conv_transpose1d"),
+           (S((1, 2, 3), (2, 1, 2), (1,), stride=2),
+            S((2, 4, 5), (4, 6, 3), (6,), stride=2, padding=1, output_padding=1),
+            S((2, 4, 5), (4, 3, 3), (6,), stride=1, padding=0, dilation=3, groups=2),
+            S((2, 4, 5), (4, 6, 3), (6,), stride=3, padding=2, output_padding=2, dilation=2)),
+           (NN_CONV + "ConvInputGrad",), "nn", **CONV_TOL),
     OpSpec("max_pool2d", lambda lib, x, **kw: F(lib).max_pool2d(x, **kw),
            (S((1, 1, 4, 4), kernel_size=2), S((1, 2, 3, 3), kernel_size=3, stride=1, padding=1),
             S((1, 1, 5, 5), kernel_size=2, ceil_mode=True),
             S((1, 1, 4, 4), kernel_size=2, stride=1, dilation=2),
-            S((1, 1, 4, 4), kernel_size=2, return_indices=True)),
+            S((1, 1, 4, 4), kernel_size=2, return_indices=True),
+            S((3, 6, 5), kernel_size=2),
+            S((1, 2, 5, 7), kernel_size=3, stride=2, padding=1, ceil_mode=True, gradgrad=True),
+            S((1, 2, 5, 7), kernel_size=(2, 3), stride=1, dilation=2, gradgrad=True)),
            (NN_CONV + "MaxPool2d", NN_CONV + "_PoolScatter", NN_CONV + "_PoolGather"), "nn",
-           domain="distinct"),
+           domain="distinct", **CONV_TOL,
+           errors=(B(RuntimeError, "pad should be at most half", (2, 3, 5, 5), kernel_size=2,
+                     padding=2),)),
+    # return_indices: the indices are compared too
+    OpSpec("max_pool2d_grid", lambda lib, x, **kw: F(lib).max_pool2d(x, **kw,
+                                                                     return_indices=True),
+           MAXPOOL_GRID, family="nn", domain="distinct", **CONV_TOL),
     OpSpec("max_pool1d", lambda lib, x, **kw: F(lib).max_pool1d(x, **kw),
-           (S((1, 2, 4), kernel_size=2), S((2, 1, 5), kernel_size=3, stride=2, padding=1)),
-           (NN_CONV + "MaxPool2d",), "nn", domain="distinct"),
+           (S((1, 2, 4), kernel_size=2), S((2, 1, 5), kernel_size=3, stride=2, padding=1),
+            S((2, 3, 9), kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=True),
+            S((2, 3, 9), kernel_size=2, return_indices=True)),
+           (NN_CONV + "MaxPool2d",), "nn", domain="distinct", **CONV_TOL),
     OpSpec("avg_pool2d", lambda lib, x, **kw: F(lib).avg_pool2d(x, **kw),
            (S((1, 1, 4, 4), kernel_size=2), S((1, 2, 3, 3), kernel_size=3, stride=1, padding=1),
             S((1, 1, 3, 3), kernel_size=2, stride=1, padding=1, count_include_pad=False),
-            S((1, 1, 5, 5), kernel_size=2, ceil_mode=True)),
-           (NN_CONV + "AvgPool2d", NN_CONV + "_AvgPoolAdjoint"), "nn"),
+            S((1, 1, 5, 5), kernel_size=2, ceil_mode=True),
+            S((3, 6, 5), kernel_size=2, padding=1),
+            S((1, 2, 5, 7), kernel_size=3, stride=2, padding=1, ceil_mode=True,
+              count_include_pad=False, gradgrad=True)),
+           (NN_CONV + "AvgPool2d", NN_CONV + "_AvgPoolAdjoint"), "nn", **CONV_TOL,
+           errors=(B(RuntimeError, "Output size is too small", (1, 1, 2, 2), kernel_size=3),)),
+    OpSpec("avg_pool2d_grid", lambda lib, x, **kw: F(lib).avg_pool2d(x, **kw), AVGPOOL_GRID,
+           family="nn", **CONV_TOL),
     OpSpec("avg_pool1d", lambda lib, x, **kw: F(lib).avg_pool1d(x, **kw),
-           (S((1, 2, 4), kernel_size=2),), (NN_CONV + "AvgPool2d",), "nn"),
+           (S((1, 2, 4), kernel_size=2),
+            S((2, 3, 9), kernel_size=4, stride=3, padding=2, count_include_pad=False)),
+           (NN_CONV + "AvgPool2d",), "nn", **CONV_TOL),
     OpSpec("adaptive_avg_pool2d", lambda lib, x, **kw: F(lib).adaptive_avg_pool2d(x, **kw),
            (S((1, 1, 4, 4), output_size=2), S((1, 2, 3, 5), output_size=(2, 3)),
-            S((1, 1, 3, 3), output_size=1)), family="nn"),
+            S((1, 1, 3, 3), output_size=1), S((3, 6, 5), output_size=(4, 3)),
+            *(S((2, 3, 7, 8), output_size=out)
+              for out in (1, 3, (2, 4), (5, None), (7, 8), (4, 1))),
+            S((1, 2, 5, 7), output_size=(3, 2), gradgrad=True)), family="nn", **CONV_TOL),
+    OpSpec("adaptive_avg_pool1d", lambda lib, x, **kw: F(lib).adaptive_avg_pool1d(x, **kw),
+           (S((2, 3, 9), output_size=4),), family="nn", **CONV_TOL),
+    # ---- normalisation
     OpSpec("batch_norm", lambda lib, x, w, b: F(lib).batch_norm(x, None, None, w, b,
                                                                 training=True),
-           (S((4, 2), (2,), (2,)), S((2, 2, 3), (2,), (2,)), S((2, 2, 1, 2), (2,), (2,))),
-           (NN_CONV + "Normalize",), "nn", fwd32=(1e-4, 1e-5), grad_tol=(1e-9, 1e-11)),
+           (S((4, 2), (2,), (2,)), S((2, 2, 3), (2,), (2,)), S((2, 2, 1, 2), (2,), (2,)),
+            S((2, 4, 1, 3), (4,), (4,), gradgrad=True)),
+           (NN_CONV + "Normalize",), "nn", fwd32=(1e-4, 1e-5), grad_tol=(1e-9, 1e-11),
+           errors=(B(ValueError, "more than 1 value per channel", (1, 3), (3,), (3,)),)),
+    # running statistics are updated in place: the row returns them after the call (outputs
+    # without a graph, though they depend on x: no finite differences)
+    OpSpec("batch_norm_running", _batch_norm_running,
+           (S((5, 3), (3,), (3,)), S((4, 3, 6), (3,), (3,)), S((4, 3, 5, 2), (3,), (3,))),
+           family="nn", fwd32=(1e-4, 1e-5), grad_tol=(1e-9, 1e-11), grad32=(1e-4, 1e-5),
+           gradcheck=False),
+    OpSpec("batch_norm_plain", lambda lib, x, **kw: F(lib).batch_norm(
+        x, None, None, **{"training": True, **kw}),
+        (S((5, 3)), S((4, 3, 6)), S((4, 3, 5, 2))), family="nn", fwd32=(1e-4, 1e-5),
+        grad_tol=(1e-9, 1e-11), grad32=(1e-4, 1e-5),
+        errors=(B(RuntimeError, "running_mean", (4, 3), training=False),)),
     OpSpec("batch_norm_eval", lambda lib, x, m, v, w, b: F(lib).batch_norm(
-        x, m, v, w, b, training=False), (S((3, 2), (2,), (2,), (2,), (2,)),), family="nn",
-        domain=("real", "real", "pos", "real", "real"), diff=(0, 3, 4)),
-    OpSpec("layer_norm", lambda lib, x, w, b: F(lib).layer_norm(x, tuple(w.shape), w, b),
-           (S((2, 3), (3,), (3,)), S((2, 2, 3), (2, 3), (2, 3)), S((3,), (3,), (3,))),
-           (NN_CONV + "Normalize",), "nn", fwd32=(1e-4, 1e-5), grad_tol=(1e-9, 1e-11)),
-    OpSpec("layer_norm_plain", lambda lib, x: F(lib).layer_norm(x, (3,)), (S((2, 3)),),
-           (NN_CONV + "Normalize",), "nn", fwd32=(1e-4, 1e-5), grad_tol=(1e-9, 1e-11)),
-    OpSpec("group_norm", lambda lib, x, w, b: F(lib).group_norm(x, 2, w, b),
-           (S((2, 4, 2), (4,), (4,)), S((1, 2, 3), (2,), (2,))), (NN_CONV + "Normalize",),
-           "nn", fwd32=(1e-4, 1e-5), grad_tol=(1e-9, 1e-11)),
+        x, m, v, w, b, training=False),
+        (S((3, 2), (2,), (2,), (2,), (2,)), S((5, 3), (3,), (3,), (3,), (3,)),
+         S((4, 3, 6), (3,), (3,), (3,), (3,)), S((4, 3, 5, 2), (3,), (3,), (3,), (3,))),
+        family="nn", domain=("real", "real", "pos", "real", "real"), diff=(0, 3, 4),
+        grad32=(1e-5, 1e-5)),
+    OpSpec("layer_norm", lambda lib, x, w, b, **kw: F(lib).layer_norm(x, tuple(w.shape), w, b,
+                                                                      **kw),
+           (S((2, 3), (3,), (3,)), S((2, 2, 3), (2, 3), (2, 3)), S((3,), (3,), (3,)),
+            S((4, 3, 5, 6), (5, 6), (5, 6), eps=1e-4), S((2, 4, 1, 3), (3,), (3,), gradgrad=True)),
+           (NN_CONV + "Normalize",), "nn", fwd32=(1e-4, 1e-5), grad_tol=(1e-9, 1e-11),
+           grad32=(1e-4, 1e-5), composite=_layer_norm_composite,
+           errors=(B(RuntimeError, "normalized_shape", (3, 5), (4,), (4,)),)),
+    # PyTorch wants a tuple; chainrule also takes an int, as nn.LayerNorm does
+    OpSpec("layer_norm_plain", lambda lib, x, shape=(3,): F(lib).layer_norm(x, shape),
+           (S((2, 3)), S((4, 6), shape=6)), (NN_CONV + "Normalize",), "nn",
+           torch_fn=lambda lib, x, shape=(3,): F(lib).layer_norm(
+               x, (shape,) if isinstance(shape, int) else shape),
+           fwd32=(1e-4, 1e-5), grad_tol=(1e-9, 1e-11), grad32=(1e-4, 1e-5)),
+    OpSpec("group_norm", lambda lib, x, w, b, num_groups=2: F(lib).group_norm(x, num_groups,
+                                                                             w, b),
+           (S((2, 4, 2), (4,), (4,)), S((1, 2, 3), (2,), (2,)),
+            S((4, 6, 5, 2), (6,), (6,), num_groups=3), S((2, 4, 1, 3), (4,), (4,), gradgrad=True)),
+           (NN_CONV + "Normalize",), "nn", fwd32=(1e-4, 1e-5), grad_tol=(1e-9, 1e-11),
+           grad32=(1e-4, 1e-5),
+           errors=(B(RuntimeError, "divisible by num_groups", (2, 6, 3), (6,), (6,),
+                     num_groups=4),)),
+    OpSpec("group_norm_plain", lambda lib, x: F(lib).group_norm(x, 2), (S((3, 4, 7)),),
+           family="nn", fwd32=(1e-4, 1e-5), grad_tol=(1e-9, 1e-11), grad32=(1e-4, 1e-5)),
     OpSpec("instance_norm", lambda lib, x: F(lib).instance_norm(x), (S((2, 2, 3)),),
            (NN_CONV + "Normalize",), "nn", fwd32=(1e-4, 1e-5), grad_tol=(1e-9, 1e-11)),
+    OpSpec("instance_norm_affine", lambda lib, x, w, b: F(lib).instance_norm(x, weight=w,
+                                                                             bias=b),
+           (S((3, 4, 5, 2), (4,), (4,)),), family="nn", fwd32=(1e-4, 1e-5),
+           grad_tol=(1e-9, 1e-11), grad32=(1e-4, 1e-5)),
+    # ---- embedding, padding, bilinear
     OpSpec("embedding", lambda lib, w: F(lib).embedding(lib.tensor([[0, 2], [2, 3]]), w),
            (S((4, 3)), S((4, 1))), (NN_CONV + "EmbeddingLookup", NN_CONV + "_EmbeddingGrad"),
            "nn"),
@@ -835,21 +1059,35 @@ SPECS: list[OpSpec] = [
         lib.tensor([[0, 2], [2, 3]]), w, scale_grad_by_freq=True), (S((4, 3)),),
         (NN_CONV + "EmbeddingLookup", NN_CONV + "_EmbeddingGrad"), "nn", gradcheck=False,
         second_order=False),
+    OpSpec("embedding_options", lambda lib, w, **kw: F(lib).embedding(
+        lib.tensor([[1, 2, 4, 2], [0, 2, 1, 1]]), w, **kw), (S((5, 3)),), family="nn",
+        kwargs=({}, {"padding_idx": 2}, {"padding_idx": -1},
+                {"scale_grad_by_freq": True, "padding_idx": 0}),
+        gradcheck=False, second_order=False, grad32=(1e-5, 1e-5)),
     OpSpec("pad", lambda lib, x, **kw: F(lib).pad(x, **kw),
            (S((2, 3), pad=(1, 2)), S((2, 3), pad=(1, 0, 0, 2), value=0.5),
             S((2, 3), pad=(-1, 1)), S((1, 2, 3), pad=(1, 1), mode="reflect"),
             S((1, 2, 3), pad=(2, 1), mode="replicate"), S((1, 2, 3), pad=(1, 2),
-                                                          mode="circular")),
-           (NN_CONV + "ConstantPad",), "nn"),
-    OpSpec("bilinear", lambda lib, x1, x2, w, b: F(lib).bilinear(x1, x2, w, b),
-           (S((2, 3), (2, 2), (4, 3, 2), (4,)),), family="nn"),
+                                                          mode="circular"),
+            S((3, 5), pad=(2, 3), mode="reflect"),
+            *(S((2, 3, 4, 5), **kw) for kw in PAD_CASES),
+            *(S((1, 2, 4, 5), gradgrad=True, **kw) for kw in PAD_CASES)),
+           (NN_CONV + "ConstantPad",), "nn", grad32=(1e-5, 1e-5),
+           errors=(B(RuntimeError, "less than the corresponding input dimension", (1, 2, 3),
+                     pad=(3, 0), mode="reflect"),
+                   B(RuntimeError, "divisible by 2", (2, 3), pad=(1, 2, 3)),
+                   B(NotImplementedError, r"3-D \(batched\) input", (2, 3, 4, 5), pad=(2, 3),
+                     mode="reflect"))),
+    OpSpec("bilinear", lambda lib, x1, x2, w, *b: F(lib).bilinear(x1, x2, w, *b),
+           (S((2, 3), (2, 2), (4, 3, 2), (4,)), S((4, 3, 5), (4, 3, 6), (7, 5, 6), (7,)),
+            S((4, 5), (4, 6), (2, 5, 6))), family="nn", **CONV_TOL),
     OpSpec("dropout_eval", lambda lib, x: F(lib).dropout(x, 0.5, training=False) * 1.0,
            (S((2, 3)),), family="nn"),
     OpSpec("module_backward_hook", lambda lib, x: _hooked(lib, x), (S((2, 3)),),
            ("nn.modules._hooks._Identity",), "nn"),
     OpSpec("linear", lambda lib, x, w, b: F(lib).linear(x, w, b),
            (S((2, 3), (4, 3), (4,)), S((3,), (2, 3), (2,)), S((2, 1, 3), (2, 3), (2,))),
-           (NN + "Linear",), "nn"),
+           (NN + "Linear",), "nn", composite=lambda lib, x, w, b: x @ w.T + b),
     OpSpec("linear_nobias", lambda lib, x, w: F(lib).linear(x, w),
            (S((2, 3), (4, 3)), S((3,), (1, 3))), (NN + "Linear",), "nn"),
     OpSpec("softmax_F", lambda lib, x, **kw: F(lib).softmax(x, **kw), ALONG[:4],

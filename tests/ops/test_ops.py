@@ -121,15 +121,21 @@ def test_gradcheck(case: Case) -> None:
 
 
 # ---------------------------------------------------------------- (3) gradient vs PyTorch
-@pytest.mark.parametrize("case", [c for c in GRAD_CASES if c.spec.torch_grad],
-                         ids=[c.id for c in GRAD_CASES if c.spec.torch_grad])
-def test_grad_vs_torch(case: Case) -> None:
-    ins, refs = _inputs(chainrule, case, np.float64, True), _inputs(torch, case, np.float64, True)
+# float64 for every row; float32 too for rows that give a float32 tolerance
+GRAD_VS_TORCH = [(c, np.float64) for c in GRAD_CASES if c.spec.torch_grad] + [
+    (c, np.float32) for c in GRAD_CASES if c.spec.torch_grad and c.spec.grad32]
+
+
+@pytest.mark.parametrize("case,dtype", GRAD_VS_TORCH,
+                         ids=[c.id + ("" if d == np.float64 else "-float32")
+                              for c, d in GRAD_VS_TORCH])
+def test_grad_vs_torch(case: Case, dtype) -> None:
+    ins, refs = _inputs(chainrule, case, dtype, True), _inputs(torch, case, dtype, True)
     ours, ref = _flat(_call(chainrule, case, ins)), _flat(_call(torch, case, refs))
     for k, (o, r) in enumerate(zip(ours, ref)):
         assert o.requires_grad == r.requires_grad, f"{case.id}: output {k} requires_grad"
     rng = _rng(case, "grad")
-    ups = [rng.standard_normal(tuple(r.shape)) for r in ref if r.requires_grad]
+    ups = [rng.standard_normal(tuple(r.shape)).astype(dtype) for r in ref if r.requires_grad]
     d_ours = [x for x in ins if x.requires_grad]
     d_ref = [x for x in refs if x.requires_grad]
     f_ours = [o for o in ours if o.requires_grad]
@@ -137,7 +143,7 @@ def test_grad_vs_torch(case: Case) -> None:
     g_ours = chainrule.autograd.grad(f_ours, d_ours, [chainrule.tensor(u) for u in ups],
                                      allow_unused=True)
     g_ref = torch.autograd.grad(f_ref, d_ref, [torch.tensor(u) for u in ups], allow_unused=True)
-    rtol, atol = case.spec.grad_tol
+    rtol, atol = case.spec.grad_tol if dtype == np.float64 else case.spec.grad32
     for k, (g, r) in enumerate(zip(_zeros_for_none(g_ours, d_ours, chainrule),
                                    _zeros_for_none(g_ref, d_ref, torch))):
         assert tuple(g.shape) == tuple(r.shape), f"{case.id}: gradient {k} shape"
@@ -165,12 +171,16 @@ def test_second_derivative_vs_torch(case: Case) -> None:
 
 # ---------------------------------------------------------------- (5) gradgradcheck
 def _cheap_cases() -> list:
-    """The first sample of each row whose inputs have at most 6 elements in all."""
+    """The first sample of each row whose inputs have at most 6 elements in all, and every
+    sample marked gradgrad=True."""
     out, seen = [], set()
     for c in GRAD_CASES:
-        if c.spec.name in seen or not (c.spec.second_order and c.spec.gradcheck):
+        if not (c.spec.second_order and c.spec.gradcheck):
             continue
-        if sum(int(np.prod(s, dtype=np.int64)) for s in c.sample.shapes) <= 6:
+        if c.sample.gradgrad:
+            out.append(c)
+        elif c.spec.name not in seen and sum(
+                int(np.prod(s, dtype=np.int64)) for s in c.sample.shapes) <= 6:
             out.append(c)
             seen.add(c.spec.name)
     return out
@@ -313,44 +323,45 @@ def test_samples_cover_broadcast_0d_and_size_1() -> None:
 
 
 # ---------------------------------------------------------------- fused vs composite
-def _F():
-    return chainrule.nn.functional
+COMPOSITE = [c for c in CASES if c.spec.composite is not None]
 
 
-FUSED = {
-    "log_softmax": (lambda x: x.log_softmax(1), lambda x: x.softmax(1).log()),
-    "softmax": (lambda x: x.softmax(0), lambda x: x.exp() / x.exp().sum(0, keepdim=True)),
-    "logsumexp": (lambda x: x.logsumexp(1), lambda x: x.exp().sum(1).log()),
-    "cross_entropy": (lambda x: _F().cross_entropy(x, chainrule.tensor([2, 0, 1, 2])),
-                      lambda x: _F().nll_loss(x.log_softmax(1), chainrule.tensor([2, 0, 1, 2]))),
-    "bce_with_logits": (lambda x: _F().binary_cross_entropy_with_logits(x, x.detach().sigmoid()),
-                        lambda x: _F().binary_cross_entropy(x.sigmoid(), x.detach().sigmoid())),
-    "mse_loss": (lambda x: _F().mse_loss(x, x.detach().flip(0)),
-                 lambda x: ((x - x.detach().flip(0)) ** 2).mean()),
-    "linear": (lambda x: _F().linear(x, x[:2], x[0, :2]), lambda x: x @ x[:2].T + x[0, :2]),
-    "vector_norm": (lambda x: chainrule.linalg.vector_norm(x, dim=1),
-                    lambda x: (x * x).sum(1).sqrt()),
-    "layer_norm": (lambda x: _F().layer_norm(x, (3,)),
-                   lambda x: (x - x.mean(1, keepdim=True))
-                   / (x.var(1, keepdim=True, unbiased=False) + 1e-5).sqrt()),
-}
-
-
-@pytest.mark.parametrize("name", FUSED)
-def test_fused_matches_composite(name: str) -> None:
+@pytest.mark.parametrize("case", COMPOSITE, ids=[c.id for c in COMPOSITE])
+def test_fused_matches_composite(case: Case) -> None:
     """A fused op's value, gradient and second derivative equal its composed definition."""
-    fused, composite = FUSED[name]
-    arr = np.random.default_rng(3).uniform(-2, 2, (4, 3))
     results = []
-    for fn in (fused, composite):
-        x = chainrule.tensor(arr, requires_grad=True)
-        out = fn(x)
-        u = chainrule.tensor(np.random.default_rng(4).standard_normal(tuple(out.shape)))
-        (g,) = chainrule.autograd.grad(out, x, u, create_graph=True)
-        (gg,) = chainrule.autograd.grad((g * g).sum(), x)
-        results.append((out.array, g.array, gg.array))
-    for what, a, b in zip(("value", "gradient", "second derivative"), *results):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11, err_msg=f"{name}: {what}")
+    for fn in (case.spec.fn, case.spec.composite):
+        inputs = _inputs(chainrule, case, np.float64, True)
+        diff = [x for x in inputs if x.requires_grad]
+        out = _flat(fn(chainrule, *inputs, **case.kwargs))[0]
+        u = chainrule.tensor(_rng(case, "composite").standard_normal(tuple(out.shape)))
+        grads = _zeros_for_none(chainrule.autograd.grad(out, diff, u, create_graph=True,
+                                                        allow_unused=True), diff, chainrule)
+        total = sum((g * g).sum() for g in grads)
+        second = [None] * len(diff)
+        if total.requires_grad:
+            second = chainrule.autograd.grad(total, diff, allow_unused=True)
+        results.append([out, *grads, *_zeros_for_none(second, diff, chainrule)])
+    n = len(results[0]) // 2
+    for k, (a, b) in enumerate(zip(*results)):
+        what = "value" if k == 0 else f"gradient {k - 1}" if k <= n else f"second {k - 1 - n}"
+        _close(a, b, 1e-9, 1e-11, f"fused vs composite: {what}", case)
+
+
+# ---------------------------------------------------------------- bad inputs
+ERRORS = [(spec, bad) for spec in SPECS for bad in spec.errors]
+
+
+@pytest.mark.parametrize("spec,bad", ERRORS,
+                         ids=[f"{s.name}-{b.error.__name__}-{b.match[:30]}" for s, b in ERRORS])
+def test_bad_input_raises_as_torch(spec, bad) -> None:
+    """chainrule raises PyTorch's exception type for the bad call, and says what is wrong."""
+    rng = np.random.default_rng(zlib.crc32(spec.name.encode()))
+    arrays = [rng.uniform(-2.0, 2.0, shape).astype(np.float32) for shape in bad.shapes]
+    with pytest.raises(bad.error, match=bad.match):
+        spec.fn(chainrule, *[chainrule.tensor(a) for a in arrays], **bad.kwargs)
+    with pytest.raises(bad.error):
+        spec.reference()(torch, *[torch.tensor(a) for a in arrays], **bad.kwargs)
 
 
 # ---------------------------------------------------------------- meta: gradcheck has teeth
