@@ -3,13 +3,20 @@
 A file is a plain safetensors file. Its tensors are named by their path in the saved object
 (`fc1.weight` for a module's state dict, `state.0.exp_avg` for an optimizer's), so a model's
 file loads in PyTorch with `safetensors.torch.load_file`, and a file PyTorch wrote with
-`safetensors.torch.save_file` loads here as a dict of tensors. The structure (nested dicts,
-lists, tuples, numbers, strings, the places of the tensors) is JSON in the file's metadata
-under the key "chainrule".
+`safetensors.torch.save_file` loads here as a dict of tensors (bfloat16 ones as float32, with a
+warning: chainrule has no bfloat16, and float32 holds every bfloat16 value exactly). The
+structure (nested dicts, lists, tuples, numbers, strings, the places of the tensors) is JSON in
+the file's metadata under the key "chainrule".
 
-Loading never runs code from the file (DESIGN decision 10): a pickle, a truncated file or
-garbage is rejected with a clear error. Saving is atomic: a temp file in the same directory,
-renamed over the target only when complete.
+Files are untrusted (DESIGN decision 10). Loading never runs code from the file; safetensors
+checks the header (its size, its JSON, the tensors' offsets) before anything else reads it, and
+the structure record is checked (its size, its nesting depth, then every entry) before it is
+used. Every malformed file raises CheckpointError naming the file and the fault.
+
+Saving to a path is atomic: a temporary file in the same directory, renamed over the target only
+when complete, removed if anything fails. The file gets the mode the user's umask gives (an
+existing file keeps its mode). A temporary left by a killed process is removed by the next save
+to the same path. `f` may also be a binary file object (BytesIO, open(..., "wb" / "rb")).
 """
 
 from __future__ import annotations
@@ -17,12 +24,27 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import re
+import secrets
+import stat
+import warnings
+from collections import OrderedDict
 
 import numpy as np
 
 _META_KEY = "chainrule"
 _FORMAT = 1
+_MAX_HEADER = 100_000_000  # safetensors' own limit on the header's size
+_MAX_DEPTH = 200  # JSON levels in the structure record (a dict level takes 3)
+
+
+class CheckpointError(ValueError, RuntimeError):
+    """A file that is not a checkpoint chainrule can read: truncated, corrupt, crafted, pickle.
+
+    One type for every such fault, so a caller catches one thing. It is a ValueError (the
+    file's content is a bad value) and a RuntimeError (what torch.load raises for a corrupt
+    file), so code written for either keeps working.
+    """
 
 
 def _encode(obj, path: str, tensors: dict, flat_names: bool):
@@ -69,54 +91,72 @@ def _encode(obj, path: str, tensors: dict, flat_names: bool):
 
 
 def _decode(node, tensors: dict):
+    """The object a checked structure record describes (see _check_structure)."""
     from chainrule import dtypes
     from chainrule.tensor import Tensor
 
     if isinstance(node, list):
         return [_decode(v, tensors) for v in node]
-    if isinstance(node, dict):
-        if "__tensor__" in node:
-            name = node["__tensor__"]
-            if name not in tensors:
-                raise ValueError(f"load: the file's structure names a tensor {name!r} that the "
-                                 f"file does not contain (corrupt file?)")
-            return Tensor._make(tensors[name], None, 0, False)
-        if "__dict__" in node:
-            from collections import OrderedDict
-
-            return OrderedDict((k, _decode(v, tensors)) for k, v in node["__dict__"])
-        if "__tuple__" in node:
-            return tuple(_decode(v, tensors) for v in node["__tuple__"])
-        if "__float__" in node:
-            return float(node["__float__"])
-        if "__dtype__" in node:
-            return dtypes._by_name(node["__dtype__"])
-        raise ValueError(f"load: unknown entry {sorted(node)} in the file's structure")
-    return node
+    if not isinstance(node, dict):
+        return node
+    ((key, value),) = node.items()
+    if key == "__tensor__":
+        return Tensor._make(tensors[value], None, 0, False)
+    if key == "__dict__":
+        return OrderedDict((k, _decode(v, tensors)) for k, v in value)
+    if key == "__tuple__":
+        return tuple(_decode(v, tensors) for v in value)
+    if key == "__float__":
+        return float(value)
+    return dtypes._by_name(value)
 
 
 def save(obj, f) -> None:
     """Write `obj` (a state dict, or nested dicts / lists of tensors and plain values) to `f`.
 
-    `f` is a path; the file is written atomically (a temp file renamed into place), so an
-    interrupted save never leaves a half-written file under the real name.
+    `f` is a path (written atomically: see the module docstring) or a binary file object.
     """
     from safetensors.numpy import save as st_save
 
-    path = os.fspath(f)
+    if not hasattr(f, "write"):
+        path = _fspath(f, "save")
     tensors: dict = {}
     structure = _encode(obj, "", tensors, flat_names=True)
     meta = {_META_KEY: json.dumps({"format": _FORMAT, "structure": structure}),
             "format": "pt"}
     payload = st_save(tensors, metadata=meta)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp",
-                               dir=directory)
+    if hasattr(f, "write"):
+        f.write(payload)
+    else:
+        _write_atomic(path, payload)
+
+
+def _fspath(f, op: str) -> str:
+    try:
+        return os.fspath(f)
+    except TypeError:
+        raise TypeError(f"{op}: expected a path (str or os.PathLike) or a binary file object, "
+                        f"got {type(f).__name__}") from None
+
+
+def _temp_pattern(base: str):
+    return re.compile(r"\." + re.escape(base) + r"\.(\d+)\.[0-9a-f]{8}\.tmp")
+
+
+def _write_atomic(path: str, payload: bytes) -> None:
+    """Write to a temporary beside `path`, then rename it over `path`; clean up on failure."""
+    directory, base = os.path.split(os.path.abspath(path))
+    _remove_stale_temps(directory, base)
+    tmp = os.path.join(directory, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # 0o666 through the umask: the mode any new file of the user's gets (mkstemp gives 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(payload)
             out.flush()
             os.fsync(out.fileno())
+        if os.path.exists(path):
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))  # overwriting keeps the mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -124,52 +164,208 @@ def save(obj, f) -> None:
         raise
 
 
-def _check_header(path: str, data: bytes) -> None:
+def _remove_stale_temps(directory: str, base: str) -> None:
+    """Delete temporaries of earlier saves to this path whose process no longer exists."""
+    pattern = _temp_pattern(base)
+    for name in os.listdir(directory):
+        match = pattern.fullmatch(name)
+        if match and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except FileNotFoundError:
+                pass  # another process cleaned it first
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists but is not ours (PermissionError), or the check is unsupported
+    return True
+
+
+def _check_header(name: str, data: bytes) -> None:
     """A safetensors file is an 8-byte little-endian header length, then a JSON header."""
     n = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
-    if 0 < n <= len(data) - 8 and data[8:9] == b"{":
+    if 0 < n <= min(len(data) - 8, _MAX_HEADER) and data[8:9] == b"{":
         return
     if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") or \
             data[:4] == b"PK\x03\x04":
-        raise ValueError(
-            f"load: {path} looks like a pickle / torch.save zip file. chainrule never unpickles "
+        raise CheckpointError(
+            f"load: {name} looks like a pickle / torch.save zip file. chainrule never unpickles "
             f"(loading a pickle can run arbitrary code). Re-save it as safetensors, e.g. in "
             f"PyTorch: safetensors.torch.save_file(model.state_dict(), 'model.safetensors')"
         )
     if len(data) < 8:
-        raise ValueError(f"load: {path} is too short ({len(data)} bytes) to be a safetensors "
-                         f"file (truncated?)")
-    raise ValueError(f"load: {path} is not a valid safetensors file: its header claims "
-                     f"{n} bytes but the file has {len(data)} (truncated, or not safetensors)")
+        raise CheckpointError(f"load: {name} is too short ({len(data)} bytes) to be a "
+                              f"safetensors file (truncated?)")
+    if n > _MAX_HEADER:
+        raise CheckpointError(f"load: {name} is not a valid safetensors file: its header claims "
+                              f"{n} bytes, over the limit of {_MAX_HEADER}")
+    raise CheckpointError(f"load: {name} is not a valid safetensors file: its header claims "
+                          f"{n} bytes but the file has {len(data)} (truncated, or not "
+                          f"safetensors)")
 
 
 def load(f, map_location=None, weights_only=True, **_ignored):
-    """Read what `save` wrote (or any safetensors file: then a dict of tensors)."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load as st_load
+    """Read what `save` wrote (or any safetensors file: then a dict of tensors).
 
-    path = os.fspath(f)
-    with open(path, "rb") as fh:
-        data = fh.read()
-    _check_header(path, data)
-    try:
-        header_len = int.from_bytes(data[:8], "little")
-        header = json.loads(data[8:8 + header_len].decode("utf-8"))
-        # safetensors hands out read-only views of `data`: copy so tensors can be updated
-        tensors = {k: np.array(v) for k, v in st_load(data).items()}
-    except (SafetensorError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as e:
-        raise ValueError(f"load: {path} is not a valid safetensors file ({e}); it may be "
-                         f"truncated or corrupt") from None
-    meta = header.get("__metadata__") or {}
+    `f` is a path or a binary file object (read from its current position to the end).
+    """
+    from chainrule.tensor import Tensor
+
+    data, name = _read(f)
+    _check_header(name, data)
+    tensors, meta = _tensors_and_metadata(name, data)
     if _META_KEY not in meta:
-        from collections import OrderedDict
-
-        from chainrule.tensor import Tensor
-
         return OrderedDict((k, Tensor._make(v, None, 0, False)) for k, v in tensors.items())
-    try:
-        info = json.loads(meta[_META_KEY])
-        structure = info["structure"]
-    except (json.JSONDecodeError, KeyError, TypeError) as e:
-        raise ValueError(f"load: {path} has a corrupt chainrule structure record ({e})") from None
+    structure = _parse_record(name, meta[_META_KEY])
+    _check_structure(name, structure, tensors)
     return _decode(structure, tensors)
+
+
+def _read(f):
+    if hasattr(f, "read"):
+        data = f.read()
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError("load: the file object must be opened in binary mode ('rb'), "
+                            f"got {type(data).__name__} from its read()")
+        return bytes(data), repr(getattr(f, "name", None) or f"<{type(f).__name__}>")
+    path = _fspath(f, "load")
+    with open(path, "rb") as fh:
+        return fh.read(), path
+
+
+# safetensors dtype names -> NumPy (little-endian, as the format stores them)
+_DTYPES = {"F16": "<f2", "F32": "<f4", "F64": "<f8", "U8": "u1", "I8": "i1", "I16": "<i2",
+           "I32": "<i4", "I64": "<i8", "BOOL": "u1", "BF16": "<u2"}
+
+
+def _tensors_and_metadata(name: str, data: bytes):
+    """The tensors as writable arrays and the header's metadata, safetensors checking first."""
+    from safetensors import SafetensorError, deserialize
+
+    try:
+        entries = deserialize(data)  # validates the header and every offset before we read
+    except (SafetensorError, ValueError, TypeError, OverflowError) as e:
+        raise CheckpointError(f"load: {name} is not a valid safetensors file ({e}); it may be "
+                              f"truncated or corrupt") from None
+    tensors = {k: _array(name, k, v) for k, v in entries}
+    header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
+    return tensors, header.get("__metadata__") or {}
+
+
+def _array(name: str, key: str, entry: dict) -> np.ndarray:
+    kind = entry["dtype"]
+    if kind not in _DTYPES:
+        raise CheckpointError(f"load: {name}: tensor {key!r} has dtype {kind}, which chainrule "
+                              f"cannot hold; supported: {', '.join(_DTYPES)}")
+    a = np.frombuffer(entry["data"], dtype=_DTYPES[kind]).reshape(entry["shape"])
+    if kind == "BOOL":
+        return a != 0
+    if kind == "BF16":
+        warnings.warn(f"load: {name}: tensor {key!r} is bfloat16, which chainrule does not have; "
+                      f"loaded as float32 (exact: bfloat16 is float32 with its low 16 bits "
+                      f"dropped)", UserWarning, stacklevel=4)
+        return (a.astype(np.uint32) << 16).view(np.float32)
+    return a.astype(a.dtype.newbyteorder("="), copy=True)  # writable, native order
+
+
+def _parse_record(name: str, text) -> object:
+    """The structure record's JSON, checked for size and nesting before it is parsed."""
+    if not isinstance(text, str):
+        raise CheckpointError(f"load: {name}: the chainrule structure record is not a string")
+    if _too_deep(text.encode("utf-8", "replace"), _MAX_DEPTH):
+        raise CheckpointError(f"load: {name}: the chainrule structure record nests deeper "
+                              f"than {_MAX_DEPTH} levels (corrupt or crafted file)")
+    try:
+        info = json.loads(text)
+    except ValueError as e:
+        raise CheckpointError(f"load: {name}: the chainrule structure record is not valid "
+                              f"JSON ({e})") from None
+    if not isinstance(info, dict) or "structure" not in info:
+        raise CheckpointError(f"load: {name}: the chainrule structure record has no "
+                              f"'structure' entry")
+    if info.get("format") != _FORMAT:
+        raise CheckpointError(f"load: {name}: the chainrule structure record has format "
+                              f"{info.get('format')!r}; this chainrule reads format {_FORMAT} "
+                              f"(a newer chainrule wrote the file?)")
+    return info["structure"]
+
+
+def _too_deep(text: bytes, limit: int, chunk: int = 1 << 20) -> bool:
+    """Whether JSON text nests deeper than `limit`, found without parsing it.
+
+    Brackets count outside strings only; a quote ends a string unless an odd run of
+    backslashes precedes it. NumPy scans chunks of `chunk` bytes, carrying the depth, whether
+    the chunk starts inside a string, and the backslashes it starts after.
+    """
+    depth, in_string, run = 0, False, 0
+    for start in range(0, len(text), chunk):
+        b = np.frombuffer(text, np.uint8, min(chunk, len(text) - start), start)
+        idx = np.arange(b.size)
+        last_plain = np.maximum.accumulate(np.where(b != ord("\\"), idx, -1))
+        before = np.concatenate(([-1], last_plain[:-1]))
+        slashes = idx - 1 - before + np.where(before < 0, run, 0)
+        quotes = np.cumsum((b == ord('"')) & (slashes % 2 == 0))
+        inside = (quotes % 2 == 1) != in_string
+        step = (np.isin(b, (ord("["), ord("{"))).astype(np.int64)
+                - np.isin(b, (ord("]"), ord("}"))))
+        levels = depth + np.cumsum(np.where(inside, 0, step))
+        if levels.max() > limit:
+            return True
+        depth, in_string = int(levels[-1]), bool(inside[-1])
+        run = int(slashes[-1] + 1 if b[-1] == ord("\\") else 0)
+    return False
+
+
+_ENTRY_KEYS = ("__tensor__", "__dict__", "__tuple__", "__float__", "__dtype__")
+
+
+def _check_structure(name: str, structure, tensors: dict) -> None:
+    """Every entry of the record is one `_encode` writes; raise CheckpointError at the first not.
+
+    Iterative (an explicit stack), so checking costs no recursion whatever the record holds.
+    """
+    stack = [(structure, "structure")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(node))
+        elif isinstance(node, dict):
+            fault = _entry_fault(node, tensors, stack, where)
+            if fault:
+                raise CheckpointError(f"load: {name}: corrupt chainrule structure record at "
+                                      f"{where}: {fault}")
+
+
+def _entry_fault(node: dict, tensors: dict, stack: list, where: str) -> str | None:
+    """What is wrong with one {"__kind__": value} entry (None if nothing); queue its children."""
+    from chainrule import dtypes
+
+    if len(node) != 1 or next(iter(node)) not in _ENTRY_KEYS:
+        return f"expected one of the keys {', '.join(_ENTRY_KEYS)}, got {sorted(node)[:5]}"
+    ((key, value),) = node.items()
+    if key == "__tensor__":
+        if not isinstance(value, str) or value not in tensors:
+            return f"it names a tensor {value!r} that the file does not contain"
+    elif key == "__float__":
+        if value not in ("inf", "-inf", "nan"):
+            return f"{value!r} is not a special float (inf, -inf, nan)"
+    elif key == "__dtype__":
+        if not isinstance(value, str) or value not in dtypes._NAMES:
+            return f"{value!r} is not a dtype name ({', '.join(dtypes._NAMES)})"
+    elif not isinstance(value, list):
+        return f"{key} holds a {type(value).__name__}, not a list"
+    elif key == "__tuple__":
+        stack.extend((v, f"{where}[{i}]") for i, v in enumerate(value))
+    else:
+        for i, item in enumerate(value):
+            if not (isinstance(item, list) and len(item) == 2):
+                return f"dict item {i} is not a [key, value] pair"
+            if isinstance(item[0], (list, dict)):
+                return f"dict item {i} has a {type(item[0]).__name__} as its key"
+            stack.append((item[1], f"{where}[{item[0]!r}]"))
+    return None
