@@ -167,7 +167,11 @@ def _write_atomic(path: str, payload: bytes) -> None:
 def _remove_stale_temps(directory: str, base: str) -> None:
     """Delete temporaries of earlier saves to this path whose process no longer exists."""
     pattern = _temp_pattern(base)
-    for name in os.listdir(directory):
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return  # an unlistable directory: nothing to clean, and the save itself may still work
+    for name in names:
         match = pattern.fullmatch(name)
         if match and int(match.group(1)) != os.getpid() and not _alive(int(match.group(1))):
             try:
@@ -177,6 +181,8 @@ def _remove_stale_temps(directory: str, base: str) -> None:
 
 
 def _alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # os.kill on Windows terminates the process: never probe there
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

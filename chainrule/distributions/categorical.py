@@ -79,7 +79,7 @@ class Categorical(Distribution):
         u = numpy_rng().random(shape + (1,)) * cdf[..., -1:]
         # the class is the number of cumulative probabilities below u
         k = np.minimum((cdf < u).sum(-1), self._num_events - 1)
-        return Tensor._make(k.astype(np.int64), None, 0, False)
+        return Tensor._make(np.asarray(k, dtype=np.int64), None, 0, False)
 
     def log_prob(self, value):
         import chainrule as cr
