@@ -12,6 +12,7 @@ import math
 from chainrule.distributions._linalg import solve_triangular
 from chainrule.distributions.bernoulli import Bernoulli
 from chainrule.distributions.categorical import Categorical
+from chainrule.distributions.independent import Independent, _sum_rightmost
 from chainrule.distributions.multivariate_normal import MultivariateNormal, _mahalanobis
 from chainrule.distributions.normal import Normal
 from chainrule.distributions.uniform import Uniform
@@ -115,3 +116,13 @@ def _kl_mvn_mvn(p, q):
     term2 = m.pow(2).sum((-2, -1))
     term3 = _mahalanobis(lq, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - n)
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p, q):
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError(
+            f"No KL(p || q) is implemented for Independent distributions that reinterpret "
+            f"different numbers of dims ({p.reinterpreted_batch_ndims} vs "
+            f"{q.reinterpreted_batch_ndims})")
+    return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)

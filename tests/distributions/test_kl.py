@@ -109,3 +109,27 @@ def test_mvn_kl_with_different_event_shapes_is_a_value_error():
     q = D.MultivariateNormal(cr.zeros(3), cr.eye(3))
     with pytest.raises(ValueError, match="different event shapes"):
         D.kl_divergence(p, q)
+
+
+def test_independent_matches_torch():
+    """Independent(Normal(mu, sigma), 1): shapes, log_prob, entropy, kl and their gradients."""
+    rng = np.random.default_rng(3)
+    mu, s, x = rng.standard_normal((2, 3)), rng.uniform(0.5, 2, (2, 3)), rng.standard_normal(3)
+    out = []
+    for lib, M in ((cr, D), (torch, TD)):
+        m, sd = lib.tensor(mu, requires_grad=True), lib.tensor(s, requires_grad=True)
+        p = M.Independent(M.Normal(m, sd), 1)
+        zero = lib.zeros(3, dtype=lib.float64)
+        q = M.Independent(M.Normal(zero, zero + 1), 1)
+        lp, h, kl = p.log_prob(lib.tensor(x)), p.entropy(), M.kl_divergence(p, q)
+        (lp.sum() + 2 * h.sum() + 3 * kl.sum()).backward()
+        out.append([tuple(p.batch_shape), tuple(p.event_shape), tuple(p.sample((4,)).shape)]
+                   + [t.detach().numpy() for t in (lp, h, kl, m.grad, sd.grad)])
+    assert out[0][:3] == out[1][:3] == [(2,), (3,), (4, 2, 3)]
+    for a, b in zip(out[0][3:], out[1][3:]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    with pytest.raises(ValueError, match="reinterpreted_batch_ndims"):
+        D.Independent(D.Normal(0.0, 1.0), 1)
+    with pytest.raises(NotImplementedError):
+        D.kl_divergence(D.Independent(D.Normal(cr.zeros(2, 2), 1.0), 1),
+                        D.Independent(D.Normal(cr.zeros(2, 2), 1.0), 2))
