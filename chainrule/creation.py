@@ -12,13 +12,14 @@ import builtins
 import numpy as np
 
 from chainrule import dtypes
+from chainrule._args import check_device, shape_args, to_array
 from chainrule.random import numpy_rng
-from chainrule.tensor import Tensor, _check_device, _shape_args, _to_array
+from chainrule.tensor import Tensor
 
 
 def _finish(array: np.ndarray, requires_grad: bool, device, op: str) -> Tensor:
     if device is not None:
-        _check_device(device, op)
+        check_device(device, op)
     t = Tensor._make(array, None, 0, False)
     if requires_grad:
         t.requires_grad_(True)
@@ -39,8 +40,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
     else:
         # a float dtype given: Python floats go straight to it, not through the default dtype
         target = None if dtype is None else dtypes.to_numpy_dtype(dtype)
-        array = np.array(_to_array(data, "tensor", target if target is not None
-                                   and target.kind == "f" else None), copy=True)
+        array = np.array(to_array(data, "tensor", target if target is not None
+                                  and target.kind == "f" else None), copy=True)
     if dtype is not None:
         array = array.astype(dtypes.to_numpy_dtype(dtype))
     return _finish(array, requires_grad, device, "tensor")
@@ -50,7 +51,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like tensor(), but shares memory with a NumPy array or Tensor when the dtype allows."""
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
-    array = _to_array(data, "as_tensor")
+    array = to_array(data, "as_tensor")
     if dtype is not None:
         array = array.astype(dtypes.to_numpy_dtype(dtype), copy=False)
     return _finish(array, False, device, "as_tensor")
@@ -68,7 +69,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def _fill(op, size, value, dtype, requires_grad, device, default):
-    shape = _shape_args(size, op)
+    shape = shape_args(size, op)
     return _finish(np.full(shape, value, dtype=_np_dtype(dtype, default)), requires_grad,
                    device, op)
 
@@ -204,14 +205,14 @@ def _random_dtype(dtype, op: str):
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform on [0, 1)."""
-    shape = _shape_args(size, "rand")
+    shape = shape_args(size, "rand")
     dt = _random_dtype(dtype, "rand")
     return _finish(numpy_rng(generator).random(shape).astype(dt), requires_grad, device, "rand")
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal."""
-    shape = _shape_args(size, "randn")
+    shape = shape_args(size, "randn")
     dt = _random_dtype(dtype, "randn")
     return _finish(numpy_rng(generator).standard_normal(shape).astype(dt), requires_grad,
                    device, "randn")
@@ -228,8 +229,8 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         low, high = 0, low
     if high <= low:
         raise RuntimeError(f"randint: expects 'from' ({low}) to be less than 'to' ({high})")
-    shape = _shape_args((size,) if not isinstance(size, (tuple, list)) else (tuple(size),),
-                        "randint")
+    shape = shape_args((size,) if not isinstance(size, (tuple, list)) else (tuple(size),),
+                       "randint")
     array = numpy_rng(generator).integers(low, high, shape).astype(
         _np_dtype(dtype, np.dtype(np.int64)))
     return _finish(array, requires_grad, device, "randint")
@@ -255,8 +256,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None,
         if not shape and not isinstance(mean, Tensor) and not isinstance(std, Tensor):
             raise TypeError("normal: give a size when mean and std are numbers")
     else:
-        shape = _shape_args((size,) if not isinstance(size, (tuple, list)) else (tuple(size),),
-                            "normal")
+        shape = shape_args((size,) if not isinstance(size, (tuple, list)) else (tuple(size),),
+                           "normal")
     default = m.dtype if isinstance(m, np.ndarray) else dtypes.get_default_dtype().np
     array = numpy_rng(generator).normal(m, s, shape).astype(_np_dtype(dtype, default))
     return _finish(array, requires_grad, None, "normal")

@@ -11,8 +11,9 @@ import builtins
 import numpy as np
 
 from chainrule import dtypes
+from chainrule._args import to_axis
 from chainrule.ops import shape as shp
-from chainrule.tensor import Tensor, _as_operand, _dim
+from chainrule.tensor import Tensor, as_operand
 
 
 def _method(name: str):
@@ -80,7 +81,7 @@ def cat(tensors, dim=0) -> Tensor:
     if ref.ndim == 0:
         raise RuntimeError("cat(): zero-dimensional tensor (at position 0) cannot be "
                            "concatenated")
-    d = _dim(dim, ref.ndim, "cat")
+    d = to_axis(dim, ref.ndim, "cat")
     for k, t in enumerate(ts):
         # builtins.any: this module's `any` is torch.any (made from METHOD_FUNCTIONS below)
         if t.ndim != ref.ndim or builtins.any(
@@ -105,7 +106,7 @@ def stack(tensors, dim=0) -> Tensor:
         if t.shape != ts[0].shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(ts[0].shape)} at entry 0 and {list(t.shape)} at entry {k}")
-    d = _dim(dim, ts[0].ndim + 1, "stack")
+    d = to_axis(dim, ts[0].ndim + 1, "stack")
     return cat([t.unsqueeze(d) for t in ts], d)
 
 
@@ -143,7 +144,7 @@ def where(condition, input=None, other=None) -> Tensor:  # noqa: A002
                            f"with dtype {dtypes.from_numpy_dtype(cond.dtype)}")
     a_t, b_t = isinstance(input, Tensor), isinstance(other, Tensor)
     if not a_t and not b_t:
-        input = _as_operand(input, Tensor._make(cond, None, 0, False), "where")
+        input = as_operand(input, Tensor._make(cond, None, 0, False), "where")
         a_t = True
     like = input if a_t else other
     dt = dtypes.result_type(*(v for v in (input, other)))

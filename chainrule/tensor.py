@@ -7,8 +7,8 @@
 
 Every method is written out and calls an op's `apply` (no registration by introspection).
 Argument handling happens here, once, at the boundary: PyTorch's `dim`/`keepdim` become
-NumPy's `axis`/`keepdims`, dtypes are promoted by PyTorch's rules, shapes are checked with
-messages that name the op.
+NumPy's `axis`/`keepdims` and shapes are checked (the checks are chainrule._args, shared with
+the rest of the library), dtypes are promoted by PyTorch's rules (binary_op).
 """
 
 from __future__ import annotations
@@ -20,6 +20,19 @@ import weakref
 import numpy as np
 
 from chainrule import dtypes
+from chainrule._args import (
+    cast_scalar,
+    check_broadcast,
+    check_device,
+    infer_shape,
+    need_2d,
+    nonempty,
+    shape_args,
+    to_array,
+    to_axes,
+    to_axis,
+    viewable,
+)
 from chainrule.autograd import grad_mode
 
 _state = grad_mode._state
@@ -34,6 +47,7 @@ class Tensor:
 
     # The fields every tensor sets are slots; the rarely set ones are class-level defaults
     # (instances get their own value in __dict__ when one is set), which keeps `_make` cheap.
+    # Every tensor is made by `_make` (ops, factories, and `Tensor(...)` through __new__).
     __slots__ = ("array", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version",
                  "__weakref__", "__dict__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
@@ -43,14 +57,15 @@ class Tensor:
     _post_acc_hooks = None
     _retains_grad = False
 
-    def __init__(self, *args, requires_grad: bool = False):
+    def __new__(cls, *args, requires_grad: bool = False):
         if len(args) == 1 and not isinstance(args[0], builtins.int):
-            array = _to_array(args[0], "Tensor()", dtypes.float32.np)
+            array = to_array(args[0], "Tensor()", dtypes.float32.np)
         else:
-            array = np.empty(_shape_args(args, "Tensor()"), dtype=np.float32)
-        Tensor._init(self, array, None, 0, False)
+            array = np.empty(shape_args(args, "Tensor()"), dtype=np.float32)
+        t = cls._make(array, None, 0, False)
         if requires_grad:
-            self.requires_grad_(True)
+            t.requires_grad_(True)
+        return t
 
     @classmethod
     def _make(cls, array: np.ndarray, grad_fn, output_nr: int, requires_grad: bool):
@@ -62,14 +77,6 @@ class Tensor:
         t._output_nr = output_nr
         t._version = [0]
         return t
-
-    def _init(self, array, grad_fn, output_nr, requires_grad):
-        self.array = array
-        self._requires_grad = requires_grad
-        self._grad = None
-        self.grad_fn = grad_fn
-        self._output_nr = output_nr
-        self._version = [0]
 
     # ------------------------------------------------------------------ autograd fields
     @property
@@ -120,7 +127,7 @@ class Tensor:
     def size(self, dim: int | None = None):
         if dim is None:
             return Size(self.array.shape)
-        return self.array.shape[_dim(dim, self.ndim, "size")]
+        return self.array.shape[to_axis(dim, self.ndim, "size")]
 
     @property
     def dtype(self) -> dtypes.dtype:
@@ -305,18 +312,17 @@ class Tensor:
             else:
                 dev = a
         if dev is not None:
-            _check_device(dev, "to()")
+            check_device(dev, "to()")
         if target is None:
             return self.clone() if copy else self
         np_dt = dtypes.to_numpy_dtype(target)
         if np_dt == self.array.dtype:
             return self.clone() if copy else self
-        return ew.To.apply(self, np_dt)
+        return elementwise.To.apply(self, np_dt)
 
     def type(self, dtype=None):
         if dtype is None:
-            return "torch." + {"f": "", "i": "", "u": "", "b": ""}[self.array.dtype.kind] + \
-                _TYPE_NAMES[self.array.dtype.name]
+            return "torch." + _TYPE_NAMES[self.array.dtype.name]
         return self.to(dtype)
 
     def float(self) -> Tensor:
@@ -357,23 +363,10 @@ class Tensor:
         return self
 
     def clone(self, *, memory_format=None) -> Tensor:
-        return ew.Clone.apply(self)
+        return elementwise.Clone.apply(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.array.dtype.kind != "f":
-            raise RuntimeError(
-                f"only Tensors of floating point dtype can require gradients; this one is "
-                f"{self.dtype} (convert with .float() first)"
-            )
-        if not self.is_leaf:
-            if not requires_grad:
-                raise RuntimeError(
-                    "you can only change requires_grad flags of leaf variables. If you want to "
-                    "use a computed variable in a subgraph that doesn't require differentiation "
-                    "use var_no_grad = var.detach()."
-                )
-            return self
-        self.requires_grad = requires_grad
+        self.requires_grad = requires_grad  # the property's setter checks the value
         return self
 
     # ------------------------------------------------------------------ autograd
@@ -446,61 +439,61 @@ class Tensor:
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other):
-        return _binary(ew.Add, self, other, "add")
+        return binary_op(elementwise.Add, self, other, "add")
 
     def __radd__(self, other):
-        return _binary(ew.Add, self, other, "add", reflected=True)
+        return binary_op(elementwise.Add, self, other, "add", reflected=True)
 
     def __sub__(self, other):
         _no_bool_sub(self, other)
-        return _binary(ew.Sub, self, other, "sub")
+        return binary_op(elementwise.Sub, self, other, "sub")
 
     def __rsub__(self, other):
         _no_bool_sub(self, other)
-        return _binary(ew.Sub, self, other, "sub", reflected=True)
+        return binary_op(elementwise.Sub, self, other, "sub", reflected=True)
 
     def __mul__(self, other):
-        return _binary(ew.Mul, self, other, "mul")
+        return binary_op(elementwise.Mul, self, other, "mul")
 
     def __rmul__(self, other):
-        return _binary(ew.Mul, self, other, "mul", reflected=True)
+        return binary_op(elementwise.Mul, self, other, "mul", reflected=True)
 
     def __truediv__(self, other):
-        return _binary(ew.Div, self, other, "div", to_float=True)
+        return binary_op(elementwise.Div, self, other, "div", to_float=True)
 
     def __rtruediv__(self, other):
-        return _binary(ew.Div, self, other, "div", reflected=True, to_float=True)
+        return binary_op(elementwise.Div, self, other, "div", reflected=True, to_float=True)
 
     def __floordiv__(self, other):
-        return _binary(ew.FloorDivide, self, other, "floor_divide")
+        return binary_op(elementwise.FloorDivide, self, other, "floor_divide")
 
     def __rfloordiv__(self, other):
-        return _binary(ew.FloorDivide, self, other, "floor_divide", reflected=True)
+        return binary_op(elementwise.FloorDivide, self, other, "floor_divide", reflected=True)
 
     def __mod__(self, other):
-        return _binary(ew.Remainder, self, other, "remainder")
+        return binary_op(elementwise.Remainder, self, other, "remainder")
 
     def __rmod__(self, other):
-        return _binary(ew.Remainder, self, other, "remainder", reflected=True)
+        return binary_op(elementwise.Remainder, self, other, "remainder", reflected=True)
 
     def __pow__(self, exponent):
-        return _binary(ew.Pow, self, exponent, "pow")
+        return binary_op(elementwise.Pow, self, exponent, "pow")
 
     def __rpow__(self, base):
-        return _binary(ew.Pow, self, base, "pow", reflected=True)
+        return binary_op(elementwise.Pow, self, base, "pow", reflected=True)
 
     def __matmul__(self, other):
-        return la.matmul(self, other if isinstance(other, Tensor) else
-                         _as_operand(other, self, "matmul"))
+        return linalg_ops.matmul(self, other if isinstance(other, Tensor) else
+                                 as_operand(other, self, "matmul"))
 
     def __rmatmul__(self, other):
-        return _as_operand(other, self, "matmul").matmul(self)
+        return as_operand(other, self, "matmul").matmul(self)
 
     def __neg__(self):
         if self.array.dtype.kind == "b":
             raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
                                "Use the `~` or `logical_not()` operator instead.")
-        return ew.Neg.apply(self)
+        return elementwise.Neg.apply(self)
 
     def __pos__(self):
         return self
@@ -568,7 +561,7 @@ class Tensor:
     negative = neg
 
     def reciprocal(self):
-        return _unary(ew.Reciprocal, self, float_only=True)
+        return _unary(elementwise.Reciprocal, self, float_only=True)
 
     def square(self):
         return self * self
@@ -638,18 +631,18 @@ class Tensor:
 
     # ------------------------------------------------------------------ elementwise math
     def abs(self):
-        return _unary(ew.Abs, self)
+        return _unary(elementwise.Abs, self)
 
     absolute = abs
 
     def exp(self):
-        return _unary(ew.Exp, self, float_only=True)
+        return _unary(elementwise.Exp, self, float_only=True)
 
     def exp2(self):
         return 2.0 ** self.to(_float_of(self))
 
     def log(self):
-        return _unary(ew.Log, self, float_only=True)
+        return _unary(elementwise.Log, self, float_only=True)
 
     def log2(self):
         return self.log() / float(np.log(2.0))
@@ -658,29 +651,29 @@ class Tensor:
         return self.log() / float(np.log(10.0))
 
     def log1p(self):
-        return _unary(ew.Log1p, self, float_only=True)
+        return _unary(elementwise.Log1p, self, float_only=True)
 
     def expm1(self):
-        return _unary(ew.Expm1, self, float_only=True)
+        return _unary(elementwise.Expm1, self, float_only=True)
 
     def sqrt(self):
-        return _unary(ew.Sqrt, self, float_only=True)
+        return _unary(elementwise.Sqrt, self, float_only=True)
 
     def rsqrt(self):
-        return _unary(ew.Rsqrt, self, float_only=True)
+        return _unary(elementwise.Rsqrt, self, float_only=True)
 
     def sin(self):
-        return _unary(ew.Sin, self, float_only=True)
+        return _unary(elementwise.Sin, self, float_only=True)
 
     def cos(self):
-        return _unary(ew.Cos, self, float_only=True)
+        return _unary(elementwise.Cos, self, float_only=True)
 
     def tan(self):
         x = self.to(_float_of(self))
         return x.sin() / x.cos()
 
     def tanh(self):
-        return _unary(ew.Tanh, self, float_only=True)
+        return _unary(elementwise.Tanh, self, float_only=True)
 
     def sinh(self):
         x = self.to(_float_of(self))
@@ -691,27 +684,27 @@ class Tensor:
         return (x.exp() + (-x).exp()) * 0.5
 
     def sigmoid(self):
-        return _unary(ew.Sigmoid, self, float_only=True)
+        return _unary(elementwise.Sigmoid, self, float_only=True)
 
     def relu(self):
-        return ew.Relu.apply(self)
+        return elementwise.Relu.apply(self)
 
     def erf(self):
-        return _unary(ew.Erf, self, float_only=True)
+        return _unary(elementwise.Erf, self, float_only=True)
 
     def sign(self):
-        return _unary(ew.Sign, self)
+        return _unary(elementwise.Sign, self)
 
     sgn = sign
 
     def floor(self):
-        return self if self.array.dtype.kind != "f" else ew.Floor.apply(self)
+        return self if self.array.dtype.kind != "f" else elementwise.Floor.apply(self)
 
     def ceil(self):
-        return self if self.array.dtype.kind != "f" else ew.Ceil.apply(self)
+        return self if self.array.dtype.kind != "f" else elementwise.Ceil.apply(self)
 
     def trunc(self):
-        return self if self.array.dtype.kind != "f" else ew.Trunc.apply(self)
+        return self if self.array.dtype.kind != "f" else elementwise.Trunc.apply(self)
 
     fix = trunc
 
@@ -719,7 +712,7 @@ class Tensor:
         return self - self.trunc()
 
     def round(self, *, decimals: int = 0):
-        return self if self.array.dtype.kind != "f" else ew.Round.apply(self, decimals)
+        return self if self.array.dtype.kind != "f" else elementwise.Round.apply(self, decimals)
 
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         if min is None and max is None:
@@ -727,16 +720,16 @@ class Tensor:
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             out = self
             if min is not None:
-                out = out.maximum(_as_operand(min, self, "clamp"))
+                out = out.maximum(as_operand(min, self, "clamp"))
             if max is not None:
-                out = out.minimum(_as_operand(max, self, "clamp"))
+                out = out.minimum(as_operand(max, self, "clamp"))
             return out
         x = self
         if self.array.dtype.kind != "f" and any(
             isinstance(v, builtins.float) for v in (min, max)
         ):
             x = self.to(dtypes.get_default_dtype())
-        return ew.Clamp.apply(x, min, max)
+        return elementwise.Clamp.apply(x, min, max)
 
     clip = clamp
 
@@ -747,10 +740,10 @@ class Tensor:
         return self.clamp(max=max)
 
     def maximum(self, other):
-        return _binary(ew.Maximum, self, other, "maximum", scalar_ok=False)
+        return binary_op(elementwise.Maximum, self, other, "maximum", scalar_ok=False)
 
     def minimum(self, other):
-        return _binary(ew.Minimum, self, other, "minimum", scalar_ok=False)
+        return binary_op(elementwise.Minimum, self, other, "minimum", scalar_ok=False)
 
     def where(self, condition, other):
         """self where condition else other (PyTorch's Tensor.where argument order)."""
@@ -759,15 +752,16 @@ class Tensor:
         return where(condition, self, other)
 
     def masked_fill(self, mask, value):
-        mask = _as_mask(mask, self, "masked_fill")
+        mask = as_mask(mask, self, "masked_fill")
         if isinstance(value, Tensor):
             if value.ndim != 0:
                 raise RuntimeError(
                     f"masked_fill only supports a 0-dimensional value tensor, but got tensor "
                     f"with {value.ndim} dimension(s)"
                 )
-            return ew.Where.apply(mask.array, value.to(self.dtype), self)
-        return ew.Where.apply(mask.array, _cast_scalar(value, self.array.dtype), self)
+            return elementwise.Where.apply(mask.array, value.to(self.dtype), self)
+        value = cast_scalar(value, self.array.dtype, "masked_fill")
+        return elementwise.Where.apply(mask.array, value, self)
 
     def lerp(self, end, weight):
         return self + (end - self) * weight
@@ -790,7 +784,7 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         if dtype is None and x.array.dtype.kind in "bi" and x.array.dtype != np.int64:
             x = x.to(dtypes.int64)  # PyTorch sums integers and bools in int64
-        return red.Sum.apply(x, _axes(dim, self.ndim, "sum"), keepdim)
+        return reduction.Sum.apply(x, to_axes(dim, self.ndim, "sum"), keepdim)
 
     def nansum(self, dim=None, keepdim=False):
         return self.where(~self.isnan(), 0.0).sum(dim, keepdim)
@@ -802,7 +796,7 @@ class Tensor:
                 f"mean(): could not infer output dtype. Input dtype must be either a floating "
                 f"point or complex dtype. Got: {x.dtype}. Use x.float().mean()"
             )
-        return red.Mean.apply(x, _axes(dim, self.ndim, "mean"), keepdim)
+        return reduction.Mean.apply(x, to_axes(dim, self.ndim, "mean"), keepdim)
 
     def nanmean(self, dim=None, keepdim=False):
         keep = ~self.isnan()
@@ -817,7 +811,7 @@ class Tensor:
         if not zero.any():
             return v.sqrt()
         # PyTorch's std gradient is 0 where std is 0 (not sqrt's infinite slope times 0 = NaN)
-        return ew.Where.apply(zero, 0.0, ew.Where.apply(zero, 1.0, v).sqrt())
+        return elementwise.Where.apply(zero, 0.0, elementwise.Where.apply(zero, 1.0, v).sqrt())
 
     def prod(self, dim=None, keepdim=False, *, dtype=None):
         x = self if dtype is None else self.to(dtype)
@@ -825,7 +819,7 @@ class Tensor:
             x = x.to(dtypes.int64)
         if dim is not None and not isinstance(dim, (builtins.int, np.integer)):
             raise TypeError(f"prod(): dim must be an int, got {dim!r}")
-        return red.Prod.apply(x, _axes(dim, self.ndim, "prod"), keepdim)
+        return reduction.Prod.apply(x, to_axes(dim, self.ndim, "prod"), keepdim)
 
     def max(self, dim=None, keepdim=False):
         return _extreme(self, dim, keepdim, other_ok=True, largest=True)
@@ -834,14 +828,14 @@ class Tensor:
         return _extreme(self, dim, keepdim, other_ok=True, largest=False)
 
     def amax(self, dim=(), keepdim=False):
-        _nonempty(self, "amax", dim)
-        return red.Amax.apply(self, _axes(dim if dim != () else None, self.ndim, "amax"),
-                              keepdim, True)
+        nonempty(self, "amax", dim)
+        axes = to_axes(dim if dim != () else None, self.ndim, "amax")
+        return reduction.Amax.apply(self, axes, keepdim, True)
 
     def amin(self, dim=(), keepdim=False):
-        _nonempty(self, "amin", dim)
-        return red.Amax.apply(self, _axes(dim if dim != () else None, self.ndim, "amin"),
-                              keepdim, False)
+        nonempty(self, "amin", dim)
+        axes = to_axes(dim if dim != () else None, self.ndim, "amin")
+        return reduction.Amax.apply(self, axes, keepdim, False)
 
     def argmax(self, dim=None, keepdim=False):
         return _arg_extreme(self, dim, keepdim, np.argmax, "argmax")
@@ -851,16 +845,16 @@ class Tensor:
 
     def logsumexp(self, dim, keepdim=False):
         x = self if self.array.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
-        return red.LogSumExp.apply(x, _axes(dim, self.ndim, "logsumexp"), keepdim)
+        return reduction.LogSumExp.apply(x, to_axes(dim, self.ndim, "logsumexp"), keepdim)
 
     def softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        return red.Softmax.apply(_floatify(x, "softmax"), _dim(dim, self.ndim, "softmax"))
+        return reduction.Softmax.apply(_floatify(x, "softmax"), to_axis(dim, self.ndim, "softmax"))
 
     def log_softmax(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        return red.LogSoftmax.apply(_floatify(x, "log_softmax"),
-                                    _dim(dim, self.ndim, "log_softmax"))
+        return reduction.LogSoftmax.apply(_floatify(x, "log_softmax"),
+                                          to_axis(dim, self.ndim, "log_softmax"))
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         from chainrule import linalg
@@ -876,36 +870,36 @@ class Tensor:
         return linalg.vector_norm(x, p, dim, keepdim)
 
     def all(self, dim=None, keepdim=False):
-        return _nograd(np.all(self.array, axis=_axes(dim, self.ndim, "all"), keepdims=keepdim))
+        return _nograd(np.all(self.array, axis=to_axes(dim, self.ndim, "all"), keepdims=keepdim))
 
     def any(self, dim=None, keepdim=False):
-        return _nograd(np.any(self.array, axis=_axes(dim, self.ndim, "any"), keepdims=keepdim))
+        return _nograd(np.any(self.array, axis=to_axes(dim, self.ndim, "any"), keepdims=keepdim))
 
     def count_nonzero(self, dim=None):
-        return _nograd(np.count_nonzero(self.array, axis=_axes(dim, self.ndim, "count_nonzero"))
+        return _nograd(np.count_nonzero(self.array, axis=to_axes(dim, self.ndim, "count_nonzero"))
                        .astype(np.int64))
 
     def cumsum(self, dim, *, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        return red.Cumsum.apply(x, _dim(dim, self.ndim, "cumsum"))
+        return reduction.Cumsum.apply(x, to_axis(dim, self.ndim, "cumsum"))
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
-        shape = _shape_args(shape, "reshape", allow_minus_one=True)
-        return shp.Reshape.apply(self, _infer_shape(shape, self.array.size, "reshape", self))
+        shape = shape_args(shape, "reshape", allow_minus_one=True)
+        return shape_ops.Reshape.apply(self, infer_shape(shape, self.array.size, "reshape", self))
 
     def view(self, *shape):
         if len(shape) == 1 and (isinstance(shape[0], dtypes.dtype)):
             raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
-        shape = _shape_args(shape, "view", allow_minus_one=True)
-        target = _infer_shape(shape, self.array.size, "view", self)
-        if not _viewable(self.array, target):
+        shape = shape_args(shape, "view", allow_minus_one=True)
+        target = infer_shape(shape, self.array.size, "view", self)
+        if not viewable(self.array, target):
             raise RuntimeError(
                 f"view size is not compatible with input tensor's size and stride (shape "
                 f"{list(self.shape)} -> {list(target)}: at least one dimension spans across two "
                 f"contiguous subspaces). Use .reshape(...) instead."
             )
-        return shp.Reshape.apply(self, target)
+        return shape_ops.Reshape.apply(self, target)
 
     def view_as(self, other):
         return self.view(other.shape)
@@ -916,8 +910,8 @@ class Tensor:
     def flatten(self, start_dim=0, end_dim=-1):
         if self.ndim == 0:
             return self.reshape(1)
-        s = _dim(start_dim, self.ndim, "flatten")
-        e = _dim(end_dim, self.ndim, "flatten")
+        s = to_axis(start_dim, self.ndim, "flatten")
+        e = to_axis(end_dim, self.ndim, "flatten")
         if s > e:
             raise RuntimeError(f"flatten() has invalid args: start_dim ({start_dim}) cannot come "
                                f"after end_dim ({end_dim})")
@@ -926,7 +920,7 @@ class Tensor:
             self.reshape(*shape[:s], int(np.prod(shape[s:e + 1])), *shape[e + 1:])
 
     def unflatten(self, dim, sizes):
-        d = _dim(dim, self.ndim, "unflatten")
+        d = to_axis(dim, self.ndim, "unflatten")
         shape = self.shape
         return self.reshape(*shape[:d], *sizes, *shape[d + 1:])
 
@@ -938,26 +932,26 @@ class Tensor:
         if dim is None:
             new = tuple(s for s in shape if s != 1)
         else:
-            axes = _axes(dim, self.ndim, "squeeze")
+            axes = to_axes(dim, self.ndim, "squeeze")
             axes = axes if isinstance(axes, tuple) else (axes,) if axes is not None else ()
             new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-        return self if new == shape else shp.Reshape.apply(self, new)
+        return self if new == shape else shape_ops.Reshape.apply(self, new)
 
     def unsqueeze(self, dim):
-        d = _dim(dim, self.ndim + 1, "unsqueeze")
+        d = to_axis(dim, self.ndim + 1, "unsqueeze")
         shape = self.array.shape
-        return shp.Reshape.apply(self, shape[:d] + (1,) + shape[d:])
+        return shape_ops.Reshape.apply(self, shape[:d] + (1,) + shape[d:])
 
     def transpose(self, dim0, dim1):
         n = self.ndim
         if n == 0:
             return self
-        d0, d1 = _dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")
+        d0, d1 = to_axis(dim0, n, "transpose"), to_axis(dim1, n, "transpose")
         if d0 == d1:
             return self
         axes = list(range(n))
         axes[d0], axes[d1] = axes[d1], axes[d0]
-        return shp.Permute.apply(self, tuple(axes))
+        return shape_ops.Permute.apply(self, tuple(axes))
 
     swapaxes = swapdims = transpose
 
@@ -965,37 +959,35 @@ class Tensor:
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                                f"{self.ndim}D; use transpose(dim0, dim1) or .mT")
-        return self if self.ndim < 2 else shp.Permute.apply(self, (1, 0))
+        return self if self.ndim < 2 else shape_ops.Permute.apply(self, (1, 0))
 
     def permute(self, *dims):
-        dims = _shape_args(dims, "permute", allow_minus_one=True)
+        dims = shape_args(dims, "permute", allow_minus_one=True)
         n = self.ndim
         if len(dims) != n:
-            raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input "
-                               f"does not match the length of the desired ordering of "
-                               f"dimensions i.e. input.dim() = {n} is not equal to "
-                               f"len(dims) = {len(dims)}")
-        axes = tuple(_dim(d, n, "permute") for d in dims)
+            raise RuntimeError(f"permute(): the ordering of dimensions {list(dims)} does not "
+                               f"match the tensor: input.dim() = {n} is not equal to "
+                               f"len(dims) = {len(dims)} (list each of the {n} dims once)")
+        axes = tuple(to_axis(d, n, "permute") for d in dims)
         if len(set(axes)) != n:
             raise RuntimeError(f"permute(): duplicate dims are not allowed, got {list(dims)}")
-        return shp.Permute.apply(self, axes)
+        return shape_ops.Permute.apply(self, axes)
 
     def movedim(self, source, destination):
         n = self.ndim
-        src = [_dim(s, n, "movedim") for s in (source if isinstance(source, (tuple, list))
-                                               else (source,))]
-        dst = [_dim(d, n, "movedim") for d in (destination if isinstance(destination, (tuple,
-                                                                                      list))
-                                               else (destination,))]
+        source = source if isinstance(source, (tuple, list)) else (source,)
+        destination = destination if isinstance(destination, (tuple, list)) else (destination,)
+        src = [to_axis(s, n, "movedim") for s in source]
+        dst = [to_axis(d, n, "movedim") for d in destination]
         order = [i for i in range(n) if i not in src]
         for d, s in sorted(zip(dst, src)):
             order.insert(d, s)
-        return shp.Permute.apply(self, tuple(order))
+        return shape_ops.Permute.apply(self, tuple(order))
 
     moveaxis = movedim
 
     def expand(self, *sizes):
-        sizes = _shape_args(sizes, "expand", allow_minus_one=True)
+        sizes = shape_args(sizes, "expand", allow_minus_one=True)
         shape = self.array.shape
         if len(sizes) < len(shape):
             raise RuntimeError(
@@ -1023,7 +1015,7 @@ class Tensor:
                     f"Tensor sizes: {list(shape)}"
                 )
         target = tuple(target)
-        return self if target == shape else shp.Expand.apply(self, target)
+        return self if target == shape else shape_ops.Expand.apply(self, target)
 
     def expand_as(self, other):
         return self.expand(other.shape)
@@ -1032,7 +1024,7 @@ class Tensor:
         return self.expand(shape)
 
     def repeat(self, *sizes):
-        reps = _shape_args(sizes, "repeat")
+        reps = shape_args(sizes, "repeat")
         if len(reps) < self.ndim:
             raise RuntimeError(
                 f"Number of dimensions of repeat dims ({len(reps)}) can not be smaller than "
@@ -1050,14 +1042,14 @@ class Tensor:
         return x.reshape(inter).expand(big).reshape(tuple(r * s for r, s in zip(reps, shape)))
 
     def tile(self, *dims):
-        reps = _shape_args(dims, "tile")
+        reps = shape_args(dims, "tile")
         reps = (1,) * (self.ndim - len(reps)) + tuple(reps)
         return self.repeat(*reps)
 
     def repeat_interleave(self, repeats, dim=None):
         if dim is None:
             return self.reshape(-1).repeat_interleave(repeats, 0)
-        d = _dim(dim, self.ndim, "repeat_interleave")
+        d = to_axis(dim, self.ndim, "repeat_interleave")
         if isinstance(repeats, Tensor):
             idx = np.repeat(np.arange(self.shape[d]), repeats.array)
         else:
@@ -1065,9 +1057,9 @@ class Tensor:
         return self.index_select(d, Tensor._make(idx, None, 0, False))
 
     def flip(self, *dims):
-        dims = _shape_args(dims, "flip", allow_minus_one=True)
-        axes = tuple(_dim(d, self.ndim, "flip") for d in dims)
-        return shp.Flip.apply(self, axes)
+        dims = shape_args(dims, "flip", allow_minus_one=True)
+        axes = tuple(to_axis(d, self.ndim, "flip") for d in dims)
+        return shape_ops.Flip.apply(self, axes)
 
     def fliplr(self):
         return self.flip(1)
@@ -1082,7 +1074,7 @@ class Tensor:
         dims = dims if isinstance(dims, (tuple, list)) else (dims,)
         out = self
         for s, d in zip(shifts, dims):
-            d = _dim(d, self.ndim, "roll")
+            d = to_axis(d, self.ndim, "roll")
             n = self.shape[d]
             if n == 0:
                 continue
@@ -1091,7 +1083,7 @@ class Tensor:
         return out
 
     def narrow(self, dim, start, length):
-        d = _dim(dim, self.ndim, "narrow")
+        d = to_axis(dim, self.ndim, "narrow")
         size = self.shape[d]
         start = builtins.int(start)
         if start < 0:
@@ -1105,7 +1097,7 @@ class Tensor:
         return self[key]
 
     def split(self, split_size_or_sections, dim=0):
-        d = _dim(dim, self.ndim, "split")
+        d = to_axis(dim, self.ndim, "split")
         size = self.shape[d]
         if isinstance(split_size_or_sections, (builtins.int, np.integer)):
             step = builtins.int(split_size_or_sections)
@@ -1129,13 +1121,13 @@ class Tensor:
     def chunk(self, chunks, dim=0):
         if chunks <= 0:
             raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-        d = _dim(dim, self.ndim, "chunk")
+        d = to_axis(dim, self.ndim, "chunk")
         size = self.shape[d]
         step = -(-size // chunks) if size else 1
         return self.split(step, d)
 
     def tensor_split(self, sections, dim=0):
-        d = _dim(dim, self.ndim, "tensor_split")
+        d = to_axis(dim, self.ndim, "tensor_split")
         size = self.shape[d]
         if isinstance(sections, builtins.int):
             q, r = divmod(size, sections)
@@ -1146,27 +1138,27 @@ class Tensor:
                      for a, b in zip(bounds[:-1], bounds[1:]))
 
     def unbind(self, dim=0):
-        d = _dim(dim, self.ndim, "unbind")
+        d = to_axis(dim, self.ndim, "unbind")
         return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
 
     def tril(self, diagonal=0):
-        _need_2d(self, "tril")
-        return shp.Tri.apply(self, builtins.int(diagonal), False)
+        need_2d(self, "tril")
+        return shape_ops.Tri.apply(self, builtins.int(diagonal), False)
 
     def triu(self, diagonal=0):
-        _need_2d(self, "triu")
-        return shp.Tri.apply(self, builtins.int(diagonal), True)
+        need_2d(self, "triu")
+        return shape_ops.Tri.apply(self, builtins.int(diagonal), True)
 
     def diag(self, diagonal=0):
         if self.ndim not in (1, 2):
             raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
-        return shp.Diag.apply(self, builtins.int(diagonal))
+        return shape_ops.Diag.apply(self, builtins.int(diagonal))
 
     def diagonal(self, offset=0, dim1=0, dim2=1):
         x = self.movedim((dim1, dim2), (-2, -1)) if (dim1, dim2) != (0, 1) or self.ndim > 2 \
             else self
         if x.ndim == 2:
-            return shp.Diag.apply(x, builtins.int(offset))
+            return shape_ops.Diag.apply(x, builtins.int(offset))
         n, m = x.shape[-2], x.shape[-1]
         rows = np.arange(max(0, -offset), min(n, m - offset))
         return x[..., rows, rows + offset]
@@ -1177,7 +1169,7 @@ class Tensor:
         return self.diag().sum()
 
     def unfold(self, dimension, size, step):
-        d = _dim(dimension, self.ndim, "unfold")
+        d = to_axis(dimension, self.ndim, "unfold")
         n = (self.shape[d] - size) // step + 1
         pieces = [self.narrow(d, i * step, size).unsqueeze(d) for i in range(n)]
         from chainrule import cat
@@ -1186,27 +1178,42 @@ class Tensor:
 
     # ------------------------------------------------------------------ indexing
     def __getitem__(self, key):
-        return ix.getitem(self, key)
+        return indexing.getitem(self, key)
 
     def __setitem__(self, key, value):
-        ix.setitem(self, key, value)
+        indexing.setitem(self, key, value)
 
     def gather(self, dim, index):
-        return ix.gather(self, dim, index)
+        return indexing.gather(self, dim, index)
 
     def scatter_add(self, dim, index, src):
-        return ix.scatter_add(self, dim, index, src)
+        return indexing.scatter_add(self, dim, index, src)
 
     def scatter(self, dim, index, src=None, *, value=None, reduce=None):
-        return ix.scatter(self, dim, index, src if src is not None else value)
+        """out = self with out[index[i][j]][j] = src[i][j] along dim (dim 0 shown).
+
+        reduce='add' / 'multiply' combines each src value with the element instead of
+        replacing it (repeated indices all count); src may be a number.
+        """
+        src = src if src is not None else value
+        if reduce is not None:
+            return _scatter_reduced(self, dim, index, src, reduce)
+        return indexing.scatter(self, dim, index, src)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return _inplace_unary(self, lambda x: x.scatter(dim, index, src, value=value,
+                                                        reduce=reduce), "scatter_")
+
+    def scatter_add_(self, dim, index, src):
+        return _inplace_unary(self, lambda x: x.scatter_add(dim, index, src), "scatter_add_")
 
     def index_select(self, dim, index):
-        return ix.index_select(self, dim, index)
+        return indexing.index_select(self, dim, index)
 
     def take_along_dim(self, indices, dim=None):
         if dim is None:
             return self.reshape(-1).gather(0, indices.reshape(-1))
-        d = _dim(dim, self.ndim, "take_along_dim")
+        d = to_axis(dim, self.ndim, "take_along_dim")
         if indices.ndim != self.ndim:
             raise RuntimeError(f"take_along_dim(): input and indices should have the same number "
                                f"of dimensions, but got {self.ndim} dimensions for input, and "
@@ -1217,7 +1224,7 @@ class Tensor:
         return self.expand(*sizes).gather(d, indices.expand(*sizes))
 
     def masked_select(self, mask):
-        mask = _as_mask(mask, self, "masked_select")
+        mask = as_mask(mask, self, "masked_select")
         shape = np.broadcast_shapes(self.array.shape, mask.array.shape)
         return self.expand(shape)[mask.expand(shape)]
 
@@ -1229,85 +1236,100 @@ class Tensor:
                             np.zeros((0, 0), np.int64), None, 0, False)
 
     def argsort(self, dim=-1, descending=False, stable=False):
-        d = _dim(dim, self.ndim, "argsort")
+        d = to_axis(dim, self.ndim, "argsort")
         a = -self.array if descending else self.array
         return _nograd(np.argsort(a, axis=d, kind="stable").astype(np.int64))
 
     def sort(self, dim=-1, descending=False, stable=False):
         idx = self.argsort(dim, descending)
-        return _SortResult(self.gather(_dim(dim, self.ndim, "sort") if self.ndim else 0, idx)
+        return _SortResult(self.gather(to_axis(dim, self.ndim, "sort") if self.ndim else 0, idx)
                            if self.ndim else self, idx)
 
     def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002
-        d = _dim(dim, self.ndim, "topk")
+        d = to_axis(dim, self.ndim, "topk")
         if not (0 <= k <= self.shape[d]):
             raise RuntimeError(f"topk: k ({k}) is out of range for dimension {dim} of size "
                                f"{self.shape[d]}")
         idx = self.argsort(d, descending=largest).narrow(d, 0, k)
         return _SortResult(self.gather(d, idx), idx)
 
-    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa
-        res = np.unique(self.array, return_inverse=return_inverse, return_counts=return_counts)
-        if not (return_inverse or return_counts):
-            return _nograd(res)
-        res = list(res)
-        out = [_nograd(res[0])]
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+        """The distinct elements in ascending order; with dim, the distinct slices along dim.
+
+        return_inverse adds where each element (slice) of self is in the result, return_counts
+        how often each result occurs. sorted=False gives the same order (PyTorch's CPU result).
+        """
+        if dim is None:
+            values, inverse, counts = np.unique(self.array, return_inverse=True,
+                                                return_counts=True)
+            inverse = inverse.reshape(self.array.shape)
+        else:
+            d = to_axis(dim, self.ndim, "unique")
+            if builtins.any(n == 0 for i, n in enumerate(self.array.shape) if i != d):
+                raise RuntimeError(f"unique(): There are 0 sized dimensions, and they aren't "
+                                   f"selected, so unique cannot be applied (shape "
+                                   f"{list(self.shape)}, dim {dim})")
+            values, inverse, counts = np.unique(self.array, return_inverse=True,
+                                                return_counts=True, axis=d)
+            inverse = inverse.reshape(-1)
+        out = [_nograd(values)]
         if return_inverse:
-            out.append(_nograd(res[1].reshape(self.array.shape).astype(np.int64)))
+            out.append(_nograd(inverse.astype(np.int64)))
         if return_counts:
-            out.append(_nograd(res[-1].astype(np.int64)))
-        return tuple(out)
+            out.append(_nograd(counts.astype(np.int64)))
+        return out[0] if len(out) == 1 else tuple(out)
 
     # ------------------------------------------------------------------ linear algebra
     def matmul(self, other):
-        return la.matmul(self, _as_operand(other, self, "matmul"))
+        return linalg_ops.matmul(self, as_operand(other, self, "matmul"))
 
     def mm(self, other):
-        return la.mm(self, other)
+        return linalg_ops.mm(self, other)
 
     def bmm(self, other):
-        return la.bmm(self, other)
+        return linalg_ops.bmm(self, other)
 
     def mv(self, vec):
-        return la.mv(self, vec)
+        return linalg_ops.mv(self, vec)
 
     def dot(self, other):
-        return la.dot(self, other)
+        return linalg_ops.dot(self, other)
 
     def inner(self, other):
-        return la.inner(self, other)
+        return linalg_ops.inner(self, other)
 
     def outer(self, other):
-        return la.outer(self, other)
+        return linalg_ops.outer(self, other)
 
     ger = outer
 
     # ------------------------------------------------------------------ activations
     def leaky_relu(self, negative_slope=0.01):
-        return ew.LeakyRelu.apply(_floatify(self, "leaky_relu"), negative_slope)
+        return elementwise.LeakyRelu.apply(_floatify(self, "leaky_relu"), negative_slope)
 
     def softplus(self, beta=1.0, threshold=20.0):
-        return ew.Softplus.apply(_floatify(self, "softplus"), beta, threshold)
+        return elementwise.Softplus.apply(_floatify(self, "softplus"), beta, threshold)
 
     def gelu(self, approximate="none"):
-        return ew.Gelu.apply(_floatify(self, "gelu"), approximate)
+        return elementwise.Gelu.apply(_floatify(self, "gelu"), approximate)
 
     # ------------------------------------------------------------------ in-place
     def add_(self, other, *, alpha=1):
-        return _inplace(self, ew.Add, other if alpha == 1 else other * alpha, np.add, "add_")
+        return _inplace(self, elementwise.Add, other if alpha == 1 else other * alpha, np.add,
+                        "add_")
 
     def sub_(self, other, *, alpha=1):
-        return _inplace(self, ew.Sub, other if alpha == 1 else other * alpha, np.subtract,
+        return _inplace(self, elementwise.Sub, other if alpha == 1 else other * alpha, np.subtract,
                         "sub_")
 
     def mul_(self, other):
-        return _inplace(self, ew.Mul, other, np.multiply, "mul_")
+        return _inplace(self, elementwise.Mul, other, np.multiply, "mul_")
 
     def div_(self, other):
-        return _inplace(self, ew.Div, other, np.true_divide, "div_")
+        return _inplace(self, elementwise.Div, other, np.true_divide, "div_")
 
     def pow_(self, exponent):
-        return _inplace(self, ew.Pow, exponent, np.power, "pow_")
+        return _inplace(self, elementwise.Pow, exponent, np.power, "pow_")
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -1371,7 +1393,7 @@ class Tensor:
         return _fill(self, 0, "zero_")
 
     def copy_(self, src, non_blocking=False):
-        src = _as_operand(src, self, "copy_")
+        src = as_operand(src, self, "copy_")
         try:
             np.broadcast_shapes(src.array.shape, self.array.shape)
             if np.broadcast_shapes(src.array.shape, self.array.shape) != self.array.shape:
@@ -1381,7 +1403,7 @@ class Tensor:
                 f"copy_: the source of shape {list(src.shape)} can't be broadcast to the "
                 f"destination of shape {list(self.shape)}"
             ) from None
-        return _inplace_unary(self, lambda x: ew.Where.apply(
+        return _inplace_unary(self, lambda x: elementwise.Where.apply(
             True, src.to(x.dtype).expand(x.shape), x), "copy_")
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
@@ -1445,11 +1467,20 @@ class Tensor:
         return self
 
     def storage_offset(self) -> int:
-        return 0
+        """Elements from the start of the memory this tensor shares to its first (3 for a[3:]).
+
+        The memory is that of the array the NumPy view chain starts from (`.base` until it is
+        not an ndarray); a tensor with memory of its own has offset 0.
+        """
+        root = self.array
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        start = self.array.__array_interface__["data"][0]
+        return (start - root.__array_interface__["data"][0]) // self.array.itemsize
 
     def stride(self, dim=None):
         strides = tuple(s // self.array.itemsize for s in self.array.strides)
-        return strides if dim is None else strides[_dim(dim, self.ndim, "stride")]
+        return strides if dim is None else strides[to_axis(dim, self.ndim, "stride")]
 
     def data_ptr(self) -> int:
         return self.array.__array_interface__["data"][0]
@@ -1459,7 +1490,7 @@ class Tensor:
         return self
 
 
-# ====================================================================== helpers
+# ====================================================================== small classes
 class Size(tuple):
     """torch.Size: a tuple of ints that prints as PyTorch's."""
 
@@ -1506,14 +1537,6 @@ _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "
                "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 
 
-def _check_device(dev, op: str) -> None:
-    if isinstance(dev, device):
-        return
-    if isinstance(dev, str) and dev.split(":")[0] == "cpu":
-        return
-    raise RuntimeError(f"{op}: chainrule runs on the CPU only; device {dev!r} is not available")
-
-
 class _RemovableHandle:
     """What register_hook returns: `.remove()` takes the hook out again."""
 
@@ -1551,125 +1574,77 @@ class _SortResult(tuple):
         return f"torch.return_types(values={self[0]!r}, indices={self[1]!r})"
 
 
+# ====================================================================== operands
+# Shared with the modules that take tensor arguments (functions, ops/indexing, views).
+def as_operand(other, like: Tensor, op: str) -> Tensor:
+    """Turn a list / array / scalar into a Tensor operand (no grad).
+
+    A Python number takes the dtype PyTorch gives `like op number` (2.5 beside an int tensor
+    is float32, 2 beside a float16 tensor is float16); a NumPy scalar keeps its own dtype.
+    """
+    if isinstance(other, Tensor):
+        return other
+    if isinstance(other, (np.ndarray, list, tuple)) or isinstance(other, numbers.Number):
+        arr = to_array(other, op)
+        if isinstance(other, numbers.Number) and not isinstance(other, np.generic):
+            arr = arr.astype(dtypes.result_type(like, other))
+        return Tensor._make(arr, None, 0, False)
+    raise TypeError(f"{op}(): expected a Tensor, a number or a sequence as the other operand, "
+                    f"got {type(other).__name__}")
+
+
+def as_mask(mask, like: Tensor, op: str) -> Tensor:
+    """A bool tensor that broadcasts with `like` (masked_fill, masked_select), checked."""
+    mask = as_operand(mask, like, op)
+    if mask.array.dtype != np.bool_:
+        raise RuntimeError(f"{op}: expected a mask of dtype torch.bool, got {mask.dtype}")
+    check_broadcast(mask.array, like.array, op)
+    return mask
+
+
+def binary_op(op, a: Tensor, b, name: str, reflected: bool = False, to_float: bool = False,
+            scalar_ok: bool = True):
+    """Promote dtypes as PyTorch does, check broadcasting, run `op` (reflected: b op a)."""
+    if isinstance(b, Tensor):
+        aa, ba = a.array, b.array
+        if aa.dtype != ba.dtype:
+            dt = dtypes.result_type(a, b)
+            if aa.dtype != dt:
+                a = a.to(dt)
+            if ba.dtype != dt:
+                b = b.to(dt)
+    elif type(b) is float or type(b) is builtins.int or isinstance(b, (numbers.Number,
+                                                                        np.generic)):
+        if isinstance(b, np.generic):
+            b = b.item()  # NumPy scalars count as Python scalars, as in PyTorch
+        if not scalar_ok:
+            b = as_operand(b, a, name)
+        elif a.array.dtype.kind != "f" and dtypes.scalar_category(b) > dtypes.category(
+                a.array.dtype):
+            a = a.to(dtypes.result_type(a, b))
+    else:
+        b = as_operand(b, a, name)
+        return binary_op(op, a, b, name, reflected, to_float)
+    if to_float and a.array.dtype.kind != "f":
+        fl = dtypes.get_default_dtype()
+        a = a.to(fl)
+        if isinstance(b, Tensor) and b.array.dtype.kind != "f":
+            b = b.to(fl)
+    try:  # shapes are checked only when NumPy refuses them (the common case pays nothing)
+        return op.apply(b, a) if reflected else op.apply(a, b)
+    except ValueError:
+        if isinstance(b, Tensor):  # raises, naming both shapes in the order written
+            check_broadcast(*((b.array, a.array) if reflected else (a.array, b.array)), name)
+        raise
+
+
+# ====================================================================== method helpers
 def _nograd(array) -> Tensor:
     return Tensor._make(np.asarray(array), None, 0, False)
 
 
 def _raw(x):
     return x.array if isinstance(x, Tensor) else x
-
-
-def _to_array(data, op: str, default_float: np.dtype | None = None) -> np.ndarray:
-    """Nested lists / scalars / arrays / Tensors to an ndarray, with a clear error if ragged."""
-    if isinstance(data, Tensor):
-        return data.array
-    if isinstance(data, np.ndarray):
-        arr = data
-    elif isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, as in PyTorch
-        arr = np.asarray(data)
-    else:
-        if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-            data = [d.array if isinstance(d, Tensor) else _to_array(d, op) if isinstance(
-                d, (list, tuple)) else d for d in data]
-        try:
-            arr = np.array(data)
-        except ValueError as e:
-            raise ValueError(
-                f"{op}: the nested sequence is ragged (sublists of different lengths) and "
-                f"can't form a tensor; every row must have the same length ({e})"
-            ) from None
-        if arr.dtype == object:
-            raise TypeError(
-                f"{op}: can't build a tensor from an object of type {type(data).__name__} "
-                f"(elements must be numbers or bools in nested lists of equal length)"
-            )
-        if arr.dtype.kind == "f" and default_float is None:
-            arr = arr.astype(dtypes.get_default_dtype().np)
-    if arr.dtype.kind in "US":
-        raise TypeError(f"{op}: can't convert strings to a tensor")
-    if default_float is not None:
-        arr = arr.astype(default_float)
-    if arr.dtype.kind == "u" and arr.dtype != np.uint8:
-        arr = arr.astype(np.int64)
-    if arr.dtype not in dtypes._FROM_NUMPY:
-        dtypes.from_numpy_dtype(arr.dtype)  # raises the TypeError naming the dtype
-    return arr
-
-
-def _shape_args(args, op: str, allow_minus_one: bool = False) -> tuple:
-    """Shapes as varargs `f(2, 3)` or one sequence `f((2, 3))`; every size an int."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
-        args = tuple(args[0])
-    elif len(args) == 1 and isinstance(args[0], Tensor) and args[0].ndim == 1:
-        args = tuple(args[0].tolist())
-    out = []
-    for a in args:
-        if isinstance(a, Tensor):
-            a = a.__index__()
-        if not isinstance(a, (builtins.int, np.integer)) or isinstance(a, builtins.bool):
-            raise TypeError(f"{op}(): sizes must be ints, got {type(a).__name__} ({a!r}) in "
-                            f"{list(args)}")
-        a = builtins.int(a)
-        if a < 0 and not (allow_minus_one and a == -1):
-            raise RuntimeError(f"{op}(): sizes must be non-negative, got {list(args)}")
-        out.append(a)
-    return tuple(out)
-
-
-def _infer_shape(shape: tuple, numel: int, op: str, t: Tensor) -> tuple:
-    if shape.count(-1) > 1:
-        raise RuntimeError(f"{op}: only one dimension can be inferred (-1), got {list(shape)}")
-    known = 1
-    for s in shape:
-        if s != -1:
-            known *= s
-    if -1 in shape:
-        if known == 0 or numel % known:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel} "
-                               f"({op} of a tensor of shape {list(t.shape)})")
-        shape = tuple(numel // known if s == -1 else s for s in shape)
-    elif known != numel:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel} "
-                           f"({op} of a tensor of shape {list(t.shape)})")
-    return shape
-
-
-def _viewable(array: np.ndarray, shape: tuple) -> bool:
-    if array.flags.c_contiguous:
-        return True
-    try:
-        v = array.view()
-        v.shape = shape  # NumPy raises when this would need a copy
-        return True
-    except AttributeError:
-        return False
-
-
-def _dim(dim, ndim: int, op: str) -> int:
-    """A PyTorch dim (negative counts from the end) as a NumPy axis, checked."""
-    if not isinstance(dim, (builtins.int, np.integer)) or isinstance(dim, builtins.bool):
-        raise TypeError(f"{op}(): dim must be an int, got {type(dim).__name__} ({dim!r})")
-    n = max(ndim, 1)  # PyTorch lets 0-d tensors use dim 0 / -1
-    if not -n <= dim < n:
-        raise IndexError(f"{op}(): Dimension out of range (expected to be in range of "
-                         f"[{-n}, {n - 1}], but got {dim})")
-    return builtins.int(dim) % n if ndim else 0
-
-
-def _axes(dim, ndim: int, op: str):
-    """dim=None | int | tuple of ints to NumPy's axis (None, int or tuple), checked."""
-    if dim is None:
-        return None
-    if isinstance(dim, (tuple, list)):
-        if len(dim) == 0:
-            return None
-        axes = tuple(_dim(d, ndim, op) for d in dim)
-        if len(set(axes)) != len(axes):
-            raise RuntimeError(f"{op}(): dim {list(dim)} appears multiple times in the list of "
-                               f"dims")
-        return axes if ndim else None
-    axis = _dim(dim, ndim, op)  # checked on 0-d tensors too: only dim 0 / -1 is valid there
-    return axis if ndim else None
 
 
 def _float_of(t: Tensor):
@@ -1688,97 +1663,6 @@ def _unary(op, t: Tensor, float_only: bool = False):
     return op.apply(t)
 
 
-def _need_2d(t: Tensor, op: str) -> None:
-    if t.ndim < 2:
-        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got {t.ndim}")
-
-
-def _as_operand(other, like: Tensor, op: str) -> Tensor:
-    """Turn a list / array / scalar into a Tensor operand (no grad)."""
-    if isinstance(other, Tensor):
-        return other
-    if isinstance(other, (np.ndarray, list, tuple)) or isinstance(other, numbers.Number):
-        arr = _to_array(other, op)
-        if isinstance(other, numbers.Number) and not isinstance(other, np.generic):
-            arr = arr.astype(dtypes.result_type(like, other)) if True else arr
-        return Tensor._make(arr, None, 0, False)
-    raise TypeError(f"{op}(): expected a Tensor, a number or a sequence as the other operand, "
-                    f"got {type(other).__name__}")
-
-
-def _as_mask(mask, like: Tensor, op: str) -> Tensor:
-    mask = _as_operand(mask, like, op)
-    if mask.array.dtype != np.bool_:
-        raise RuntimeError(f"{op}: expected a mask of dtype torch.bool, got {mask.dtype}")
-    try:
-        np.broadcast_shapes(mask.array.shape, like.array.shape)
-    except ValueError:
-        raise RuntimeError(
-            f"{op}: the mask of shape {list(mask.shape)} can't be broadcast to the tensor of "
-            f"shape {list(like.shape)}") from None
-    return mask
-
-
-def _cast_scalar(value, np_dtype):
-    if isinstance(value, np.generic):
-        value = value.item()
-    return value
-
-
-def _broadcast_check(a: np.ndarray, b, op: str) -> None:
-    if isinstance(b, np.ndarray) and a.shape != b.shape:
-        # aligned from the right, each pair of sizes must agree or contain a 1
-        for x, y in zip(reversed(a.shape), reversed(b.shape)):
-            if x != y and x != 1 and y != 1:
-                break
-        else:
-            return
-        try:
-            np.broadcast_shapes(a.shape, b.shape)
-        except ValueError:
-            raise RuntimeError(
-                f"{op}: the size of tensor a ({list(a.shape)}) must match the size of tensor b "
-                f"({list(b.shape)}) at every non-singleton dimension (shapes broadcast from "
-                f"the right; use reshape/unsqueeze to line them up)"
-            ) from None
-
-
-def _binary(op, a: Tensor, b, name: str, reflected: bool = False, to_float: bool = False,
-            scalar_ok: bool = True):
-    """Promote dtypes as PyTorch does, check broadcasting, run `op` (reflected: b op a)."""
-    if isinstance(b, Tensor):
-        aa, ba = a.array, b.array
-        if aa.dtype != ba.dtype:
-            dt = dtypes.result_type(a, b)
-            if aa.dtype != dt:
-                a = a.to(dt)
-            if ba.dtype != dt:
-                b = b.to(dt)
-    elif type(b) is float or type(b) is builtins.int or isinstance(b, (numbers.Number,
-                                                                        np.generic)):
-        if isinstance(b, np.generic):
-            b = b.item()  # NumPy scalars count as Python scalars, as in PyTorch
-        if not scalar_ok:
-            b = _as_operand(b, a, name)
-        elif a.array.dtype.kind != "f" and dtypes.scalar_category(b) > dtypes.category(
-                a.array.dtype):
-            a = a.to(dtypes.result_type(a, b))
-    else:
-        b = _as_operand(b, a, name)
-        return _binary(op, a, b, name, reflected, to_float)
-    if to_float and a.array.dtype.kind != "f":
-        fl = dtypes.get_default_dtype()
-        a = a.to(fl)
-        if isinstance(b, Tensor) and b.array.dtype.kind != "f":
-            b = b.to(fl)
-    try:  # shapes are checked only when NumPy refuses them (the common case pays nothing)
-        return op.apply(b, a) if reflected else op.apply(a, b)
-    except ValueError:
-        if isinstance(b, Tensor):  # raises, naming both shapes in the order written
-            _broadcast_check(*((b.array, a.array) if reflected else (a.array, b.array)), name)
-        raise
-
-
 def _no_bool_sub(a: Tensor, b) -> None:
     b_bool = isinstance(b, (builtins.bool, np.bool_)) or (
         isinstance(b, Tensor) and b.array.dtype == np.bool_)
@@ -1793,11 +1677,11 @@ def _no_bool_sub(a: Tensor, b) -> None:
 
 def _compare(fn, a: Tensor, b, name: str) -> Tensor:
     if isinstance(b, Tensor):
-        _broadcast_check(a.array, b.array, name)
+        check_broadcast(a.array, b.array, name)
         b = b.array
     elif isinstance(b, (list, tuple, np.ndarray)):
-        b = _as_operand(b, a, name).array
-        _broadcast_check(a.array, b, name)
+        b = as_operand(b, a, name).array
+        check_broadcast(a.array, b, name)
     elif not isinstance(b, (numbers.Number, np.generic)):
         if name == "eq":
             return False
@@ -1812,7 +1696,7 @@ def _logical(fn, a: Tensor, b, name: str) -> Tensor:
     if a.array.dtype.kind == "f" or (isinstance(b, np.ndarray) and b.dtype.kind == "f"):
         raise TypeError(f"{name}: only integer and bool tensors are supported, got {a.dtype}")
     if isinstance(b, np.ndarray):
-        _broadcast_check(a.array, b, name)
+        check_broadcast(a.array, b, name)
     return Tensor._make(fn(a.array, b), None, 0, False)
 
 
@@ -1828,7 +1712,7 @@ def _var(t: Tensor, dim, unbiased, keepdim, correction, name: str) -> Tensor:
     c = correction if correction is not None else (0 if unbiased is False else 1)
     if t.array.dtype.kind != "f":
         raise RuntimeError(f"{name}(): expected a floating point tensor, got {t.dtype}")
-    axes = _axes(dim, t.ndim, name)
+    axes = to_axes(dim, t.ndim, name)
     n = t.array.size if axes is None else builtins.int(
         np.prod([t.array.shape[a] for a in (axes if isinstance(axes, tuple) else (axes,))]))
     mean = t.mean(dim if axes is not None else None, keepdim=True)
@@ -1836,16 +1720,8 @@ def _var(t: Tensor, dim, unbiased, keepdim, correction, name: str) -> Tensor:
     return sq.sum(dim if axes is not None else None, keepdim=keepdim) / max(n - c, 0)
 
 
-def _nonempty(t: Tensor, name: str, dim=None) -> None:
-    if t.array.size == 0 and (dim is None or dim == ()):
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
-                           f"== 0. Specify the reduction dim with the 'dim' argument.")
-
-
 def _extreme(t: Tensor, dim, keepdim: bool, other_ok: bool, largest: bool):
     """max()/min(): of everything, along a dim (values, indices), or elementwise with a tensor."""
-    from chainrule.ops.reduction import MinMaxResult
-
     if isinstance(dim, Tensor):
         return t.maximum(dim) if largest else t.minimum(dim)
     name = "max" if largest else "min"
@@ -1853,15 +1729,15 @@ def _extreme(t: Tensor, dim, keepdim: bool, other_ok: bool, largest: bool):
         if t.array.size == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                f"input.numel() == 0.")
-        return red.Amax.apply(t, None, False, largest, nan_ties=True)
-    d = _dim(dim, t.ndim, name)
+        return reduction.Amax.apply(t, None, False, largest, nan_ties=True)
+    d = to_axis(dim, t.ndim, name)
     if t.ndim and t.array.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
     index = _arg_extreme(t, d, True, np.argmax if largest else np.argmin, name)
     values = t.gather(d, index) if t.ndim else t
     if not keepdim and t.ndim:
         values, index = values.squeeze(d), index.squeeze(d)
-    return MinMaxResult(values, index)
+    return reduction.MinMaxResult(values, index)
 
 
 def _arg_extreme(t: Tensor, dim, keepdim: bool, fn, name: str) -> Tensor:
@@ -1873,7 +1749,7 @@ def _arg_extreme(t: Tensor, dim, keepdim: bool, fn, name: str) -> Tensor:
         if keepdim:
             out = out.reshape((1,) * t.ndim)
         return _nograd(out.astype(np.int64))
-    d = _dim(dim, t.ndim, name)
+    d = to_axis(dim, t.ndim, name)
     if t.ndim == 0:
         return _nograd(np.zeros((), np.int64))
     if t.array.shape[d] == 0:
@@ -1892,14 +1768,49 @@ def _arg_extreme(t: Tensor, dim, keepdim: bool, fn, name: str) -> Tensor:
     return _nograd(out)
 
 
-# Op families, imported last: they import Tensor from this module.
+def _scatter_reduced(t: Tensor, dim, index, src, reduce: str) -> Tensor:
+    """scatter(..., reduce=): each src value is added into (multiplies) the element its index
+    names, repeated indices included (NumPy's ufunc.at). PyTorch has no derivative for it;
+    here a graph that would need one is refused at once rather than at backward."""
+    ufunc = {"add": np.add, "multiply": np.multiply}.get(reduce)
+    if ufunc is None:
+        raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got "
+                           f"{reduce!r} (scatter_reduce's 'sum', 'prod', 'mean', 'amax' and "
+                           f"'amin' are another op)")
+    if _state.enabled and (t._requires_grad or isinstance(src, Tensor) and src._requires_grad):
+        raise RuntimeError("scatter(reduce=...): the derivative is not implemented (nor in "
+                           "PyTorch); use scatter_add for reduce='add', or run it under "
+                           "torch.no_grad()")
+    d = to_axis(dim, t.ndim, "scatter")
+    if not isinstance(index, Tensor) or index.array.dtype.kind not in "iu":
+        raise RuntimeError(f"scatter(): Expected dtype int64 for index, got "
+                           f"{getattr(index, 'dtype', type(index).__name__)}")
+    idx = index.array
+    if idx.ndim != t.ndim:
+        raise RuntimeError(f"scatter(): Index tensor must have the same number of dimensions "
+                           f"as self tensor ({t.ndim}), got {idx.ndim}")
+    if isinstance(src, Tensor):  # only the part of src that index covers is used
+        values = src.array[tuple(slice(0, n) for n in idx.shape)]
+    else:
+        values = np.full(idx.shape, src)
+    key = list(np.indices(idx.shape, sparse=True))  # element [i, j] goes to [i, idx[i, j]]
+    key[d] = idx
+    out = t.array.copy()
+    try:
+        ufunc.at(out, tuple(key), values.astype(out.dtype))
+    except IndexError:
+        raise RuntimeError(f"scatter(): index {builtins.int(idx.max())} is out of bounds for "
+                         f"dimension {d} with size {t.array.shape[d]}") from None
+    return Tensor._make(out, None, 0, False)
+
+
+# Op families, imported last: they import Tensor from this module. (`shape` and `linalg` are
+# names of their own here: Tensor.shape, chainrule.linalg.)
 from chainrule import _format  # noqa: E402
 from chainrule.autograd import engine as _engine  # noqa: E402
-from chainrule.ops import elementwise as ew  # noqa: E402
-from chainrule.ops import indexing as ix  # noqa: E402
-from chainrule.ops import linalg as la  # noqa: E402
-from chainrule.ops import reduction as red  # noqa: E402
-from chainrule.ops import shape as shp  # noqa: E402
+from chainrule.ops import elementwise, indexing, reduction  # noqa: E402
+from chainrule.ops import linalg as linalg_ops  # noqa: E402
+from chainrule.ops import shape as shape_ops  # noqa: E402
 
 # isort: split
 from chainrule.autograd.views import (  # noqa: E402 - after the ops it uses

@@ -15,6 +15,7 @@ import builtins
 import numpy as np
 
 from chainrule import dtypes
+from chainrule._args import check_broadcast
 from chainrule.autograd import grad_mode
 
 _state = grad_mode._state
@@ -68,12 +69,12 @@ def _inplace(t: Tensor, op, other, ufunc, name: str) -> Tensor:
         other = other.item()
     if _state.enabled and (t._requires_grad or (isinstance(other, Tensor) and
                                                  other._requires_grad)):
-        return _inplace_unary(t, lambda x: _binary(op, x, other, name), name)
+        return _inplace_unary(t, lambda x: binary_op(op, x, other, name), name)
     ta = t.array
     if isinstance(other, Tensor):
         b = other.array
         if b.shape != ta.shape and np.broadcast_shapes(ta.shape, b.shape) != ta.shape:
-            _broadcast_check(ta, b, name)
+            check_broadcast(ta, b, name)
             raise RuntimeError(
                 f"{name}: output with shape {list(t.shape)} doesn't match the broadcast shape "
                 f"{list(np.broadcast_shapes(ta.shape, b.shape))}"
@@ -81,7 +82,7 @@ def _inplace(t: Tensor, op, other, ufunc, name: str) -> Tensor:
         if b.dtype != ta.dtype or name == "div_":  # (the same dtype is always castable)
             _inplace_result_check(t, b.dtype.kind, name)
     elif isinstance(other, (list, tuple, np.ndarray)):
-        return _inplace(t, op, _as_operand(other, t, name), ufunc, name)
+        return _inplace(t, op, as_operand(other, t, name), ufunc, name)
     else:
         b = other
         _inplace_result_check(t, "f" if isinstance(b, float) else "b" if isinstance(
@@ -123,9 +124,9 @@ def _fill(t: Tensor, value, name: str) -> Tensor:
         t._version[0] += 1
         return t
     if is_tensor:
-        return _inplace_unary(t, lambda x: ew.Where.apply(
+        return _inplace_unary(t, lambda x: elementwise.Where.apply(
             True, value.to(x.dtype).expand(x.shape), x), name)
-    return _inplace_unary(t, lambda x: ew.Fill.apply(x, value), name)
+    return _inplace_unary(t, lambda x: elementwise.Fill.apply(x, value), name)
 
 
 def _writable(t: Tensor, name: str) -> None:
@@ -170,7 +171,7 @@ def _inplace_unary(t: Tensor, fn, name: str) -> Tensor:
 
         old_base = Tensor._make(base.array.copy(), base.grad_fn, base._output_nr,
                                 base.requires_grad)
-        new_base = ix.ViewScatter.apply(old_base, result, view_fn)
+        new_base = indexing.ViewScatter.apply(old_base, result, view_fn)
         _assign(t, result.array, name)
         base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, 0, True
         base._version[0] += 1
@@ -196,6 +197,5 @@ def _fill_random(t: Tensor, values, name: str) -> Tensor:
     return t
 
 
-from chainrule.ops import elementwise as ew  # noqa: E402
-from chainrule.ops import indexing as ix  # noqa: E402
-from chainrule.tensor import Tensor, _as_operand, _binary, _broadcast_check  # noqa: E402
+from chainrule.ops import elementwise, indexing  # noqa: E402
+from chainrule.tensor import Tensor, as_operand, binary_op  # noqa: E402

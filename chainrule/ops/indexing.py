@@ -121,7 +121,7 @@ def setitem(t, key, value) -> None:
     if isinstance(value, Tensor):
         src = value
     else:
-        src = _as_operand(value, t, "index_put")
+        src = as_operand(value, t, "index_put")
     tracked = grad_mode.is_grad_enabled() and (t.requires_grad or src.requires_grad)
     try:
         target_shape = np.empty(t.array.shape, dtype=np.bool_)[key].shape
@@ -224,7 +224,7 @@ def _along_axis_key(index: np.ndarray, axis: int):
 def gather(t, dim, index):
     """out[i][j] = x[i][index[i][j]] along dim (index has x's number of dims)."""
     idx = _check_index_tensor(index, "gather")
-    d = _dim(dim, t.ndim, "gather")
+    d = to_axis(dim, t.ndim, "gather")
     if idx.ndim != max(t.ndim, 1) and not (t.ndim == 0 and idx.ndim <= 1):
         raise RuntimeError(f"gather(): Index tensor must have the same number of dimensions as "
                            f"input tensor ({t.ndim}), got {idx.ndim}")
@@ -246,8 +246,8 @@ def gather(t, dim, index):
 def scatter_add(t, dim, index, src):
     """out = x; out[i][index[i][j]] += src[i][j] along dim (differentiable in x and src)."""
     idx = _check_index_tensor(index, "scatter_add")
-    d = _dim(dim, t.ndim, "scatter_add")
-    src = _as_operand(src, t, "scatter_add")
+    d = to_axis(dim, t.ndim, "scatter_add")
+    src = as_operand(src, t, "scatter_add")
     size = t.array.shape[d] if t.ndim else 1
     if idx.size and (idx.min() < -size or idx.max() >= size):
         raise IndexError(f"scatter_add(): index out of bounds for dimension {d} with size {size}")
@@ -261,7 +261,7 @@ def scatter_add(t, dim, index, src):
 def scatter(t, dim, index, src):
     """out = x; out[i][index[i][j]] = src[i][j] along dim (src may be a number)."""
     idx = _check_index_tensor(index, "scatter")
-    d = _dim(dim, t.ndim, "scatter")
+    d = to_axis(dim, t.ndim, "scatter")
     size = t.array.shape[d]
     if idx.size and (idx.min() < -size or idx.max() >= size):
         raise IndexError(f"scatter(): index out of bounds for dimension {d} with size {size}")
@@ -269,7 +269,7 @@ def scatter(t, dim, index, src):
     if isinstance(src, Tensor):
         src = src[tuple(slice(0, s) for s in idx.shape)] if src.shape != idx.shape else src
     else:
-        src = _as_operand(src, t, "scatter")
+        src = as_operand(src, t, "scatter")
     return IndexPut.apply(t, src.to(t.dtype), key)
 
 
@@ -279,11 +279,12 @@ def index_select(t, dim, index):
     if idx.ndim > 1:
         raise IndexError(f"index_select(): Index is supposed to be a vector, got shape "
                          f"{list(idx.shape)}")
-    d = _dim(dim, t.ndim, "index_select")
+    d = to_axis(dim, t.ndim, "index_select")
     if t.ndim == 0:
         return t.reshape(1)[idx.reshape(-1)].reshape(idx.shape) if idx.ndim else t
     return GetItem.apply(t, (slice(None),) * d + (idx.reshape(-1),))
 
 
+from chainrule._args import to_axis  # noqa: E402
 from chainrule.autograd.views import _inplace_unary, _writable  # noqa: E402
-from chainrule.tensor import Tensor, _as_operand, _dim  # noqa: E402 - tensor.py imports this module
+from chainrule.tensor import Tensor, as_operand  # noqa: E402 - tensor.py imports this module

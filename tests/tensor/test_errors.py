@@ -101,9 +101,11 @@ CASES = [
      r"size of tensor a.*must match the size of tensor b", True),
     # recorded and reflected forms too: the shapes are checked after NumPy refuses them
     ("mul-shape-recorded", lambda m: _leaf(m) * m.ones(3), RuntimeError,
-     r"mul: the size of tensor a \(\[2\]\) must match the size of tensor b \(\[3\]\)", True),
+     r"mul: The size of tensor a \(2\) must match the size of tensor b \(3\) at "
+     r"non-singleton dimension 0 \(shapes \[2\] and \[3\]", True),
     ("rsub-shape", lambda m: m.ones(3).__rsub__(_leaf(m)), RuntimeError,
-     r"sub: the size of tensor a \(\[2\]\) must match the size of tensor b \(\[3\]\)", True),
+     r"sub: The size of tensor a \(2\) must match the size of tensor b \(3\) at "
+     r"non-singleton dimension 0 \(shapes \[2\] and \[3\]", True),
     # (PyTorch lets zero_ write one value through an expanded tensor; NumPy's view is
     # read-only, so chainrule asks for a clone())
     ("zero-expanded", lambda m: m.ones(1, 3).expand(4, 3).zero_(), RuntimeError,

@@ -504,9 +504,9 @@ class Module:
             else:
                 dev = a
         if dev is not None:
-            from chainrule.tensor import _check_device
+            from chainrule._args import check_device
 
-            _check_device(dev, "Module.to()")
+            check_device(dev, "Module.to()")
         if target is None:
             return self
         np_dt = dtypes.to_numpy_dtype(target)
