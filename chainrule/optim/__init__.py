@@ -14,10 +14,18 @@ on the parameters' NumPy arrays in place, so runs agree with torch.optim to roun
 """
 
 from chainrule.optim import lr_scheduler
+from chainrule.optim.adadelta import Adadelta
 from chainrule.optim.adagrad import Adagrad
 from chainrule.optim.adam import Adam, AdamW
+from chainrule.optim.adamax import Adamax
+from chainrule.optim.asgd import ASGD
+from chainrule.optim.lbfgs import LBFGS
+from chainrule.optim.nadam import NAdam
 from chainrule.optim.optimizer import Optimizer
+from chainrule.optim.radam import RAdam
 from chainrule.optim.rmsprop import RMSprop
+from chainrule.optim.rprop import Rprop
 from chainrule.optim.sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["ASGD", "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam",
+           "Optimizer", "RAdam", "RMSprop", "Rprop", "lr_scheduler"]

@@ -30,6 +30,7 @@ __all__ = [
     "ConstantLR",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
@@ -829,3 +830,126 @@ def _one_cycle_phases(n: int, pct_start, three_phase: bool) -> list:
 def _phase(end_step, start_lr, end_lr, start_momentum, end_momentum) -> dict:
     return {"end_step": end_step, "start_lr": start_lr, "end_lr": end_lr,
             "start_momentum": start_momentum, "end_momentum": end_momentum}
+
+
+class CyclicLR(LRScheduler):
+    """The cyclical learning-rate policy (CLR): lr moves between base_lr and max_lr in
+    triangles, step_size_up steps rising and step_size_down (default: the same) falling.
+    Step it once per batch.
+
+    at step n, with total = step_size_up + step_size_down and ratio = step_size_up / total:
+        cycle = floor(1 + n / total);   x = 1 + n / total - cycle        (position in [0, 1))
+        scale = x / ratio  if x <= ratio  else  (x - 1) / (ratio - 1)   (0 -> 1 -> 0)
+        lr = base_lr + (max_lr - base_lr) * scale * scale_fn(cycle or n)
+    modes: 'triangular' scale_fn = 1; 'triangular2' halves the height each cycle,
+    1 / 2**(cycle - 1); 'exp_range' gamma**n (n the step count). A user scale_fn replaces
+    the mode and is called with the cycle number (scale_mode='cycle') or the step count
+    ('iterations').
+    cycle_momentum: momentum (SGD, RMSprop) or beta1 (Adam family) moves inversely,
+        momentum = max_momentum - (max_momentum - base_momentum) * scale * scale_fn(...)
+    """
+
+    def __init__(self, optimizer: Optimizer, base_lr, max_lr, step_size_up: int = 2000,
+                 step_size_down: int | None = None, mode: str = "triangular",
+                 gamma: float = 1.0, scale_fn=None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum=0.8, max_momentum=0.9,
+                 last_epoch: int = -1):
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        base_lrs = _format_param("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                _set_group_value(group, "lr", lr)
+        self.max_lrs = _format_param("max_lr", optimizer, max_lr)
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self._init_momentum(base_momentum, max_momentum, last_epoch)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_momentum(self, base_momentum, max_momentum, last_epoch: int) -> None:
+        optimizer = self.optimizer
+        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` "
+                             "option enabled")
+        self.use_beta1 = "betas" in optimizer.defaults
+        self.base_momentums = _format_param("base_momentum", optimizer, base_momentum)
+        self.max_momentums = _format_param("max_momentum", optimizer, max_momentum)
+        if last_epoch == -1:
+            for m_max, m_base, group in zip(self.max_momentums, self.base_momentums,
+                                            optimizer.param_groups):
+                _set_momentum(group, m_max, self.use_beta1)
+                group["max_momentum"] = m_max
+                group["base_momentum"] = m_base
+
+    def _init_scale_fn(self) -> None:
+        """A built-in mode fixes what its scale_fn is called with."""
+        if self._scale_fn_custom is None and self.mode in ("triangular", "triangular2"):
+            self.scale_mode = "cycle"
+        elif self._scale_fn_custom is None and self.mode == "exp_range":
+            self.scale_mode = "iterations"
+
+    def scale_fn(self, x) -> float:
+        """The height factor at cycle (or step) x."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma**x
+
+    def get_lr(self) -> list:
+        _warn_get_lr_outside_step(self)
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        at = cycle if self.scale_mode == "cycle" else self.last_epoch
+        # scale_fn is called once per value, as torch does (a stateful one sees every call)
+        lrs = [base_lr + (max_lr - base_lr) * scale_factor * self.scale_fn(at)
+               for base_lr, max_lr in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            momentums = [m_max - (m_max - m_base) * scale_factor * self.scale_fn(at)
+                         for m_base, m_max in zip(self.base_momentums, self.max_momentums)]
+            for group, momentum in zip(self.optimizer.param_groups, momentums):
+                _set_momentum(group, momentum, self.use_beta1)
+        return lrs
+
+    def state_dict(self) -> dict:
+        """Every attribute but the optimizer; a scale_fn is kept only as a callable object's
+        __dict__ (functions and lambdas become None, as in torch)."""
+        sd = {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+        fn = sd.pop("_scale_fn_custom")
+        sd["_scale_fn_custom"] = None
+        if fn is not None and not isinstance(fn, types.FunctionType):
+            sd["_scale_fn_custom"] = fn.__dict__.copy()
+        return sd
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state_dict = dict(state_dict)
+        fn = state_dict.pop("_scale_fn_custom")
+        self.__dict__.update(state_dict)
+        if fn is not None:
+            self._scale_fn_custom.__dict__.update(fn)
+        self._init_scale_fn()
+
+
+def _set_momentum(group: dict, momentum, use_beta1: bool) -> None:
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum

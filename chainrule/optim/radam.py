@@ -1,0 +1,108 @@
+"""RAdam: Adam whose adaptive step is switched on gradually, as its variance estimate firms up."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.optim.adamax import _check_betas, _check_lr, _lr_value
+from chainrule.optim.optimizer import (
+    Optimizer,
+    _check_flags,
+    _check_nonneg,
+    _lerp,
+    _step_tensor,
+    _value,
+    _zeros_like,
+)
+
+__all__ = ["RAdam"]
+
+
+class RAdam(Optimizer):
+    """RAdam (torch.optim.RAdam), with L2 or decoupled weight decay.
+
+    update, per parameter p with gradient g (torch's single-tensor order):
+        g = -g                                          if maximize
+        step = step + 1
+        p = p * (1 - lr * weight_decay)                 if decoupled_weight_decay
+        g = g + weight_decay * p                        elif weight_decay != 0 (L2)
+        m = lerp(m, g, 1 - beta1)                       exp_avg
+        v = beta2 * v + (1 - beta2) * g * g             exp_avg_sq
+        m_hat = m / (1 - beta1**step)
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * beta2**step / (1 - beta2**step)
+        if rho_t > 5:
+            rect = sqrt((rho_t - 4) (rho_t - 2) rho_inf / ((rho_inf - 4) (rho_inf - 2) rho_t))
+            p = p - m_hat * lr * (sqrt(1 - beta2**step) / (sqrt(v) + eps)) * rect
+        else:
+            p = p - m_hat * lr                          (plain momentum SGD)
+    state:  step (0-d tensor), exp_avg, exp_avg_sq
+    edges:  with beta2 = 0.999 the first 5 steps take the momentum branch
+    foreach: accepted and recorded as in torch; chainrule has one (single-tensor) update
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False,
+                 capturable=False, differentiable=False):
+        _check_lr(lr)
+        _check_nonneg("epsilon value", eps)
+        betas = _check_betas(betas)
+        _check_nonneg("weight_decay value", weight_decay)
+        _check_flags("RAdam", foreach=foreach, capturable=capturable,
+                     differentiable=differentiable)
+        defaults = {
+            "lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+            "maximize": maximize, "foreach": foreach, "capturable": capturable,
+            "decoupled_weight_decay": decoupled_weight_decay, "differentiable": differentiable,
+        }
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            for p, g in self._grads(group, "RAdam"):
+                self._update(p, g, group)
+        return loss
+
+    def _update(self, p, g, group) -> None:
+        lr, eps, wd = _lr_value(group["lr"]), _value(group["eps"]), _value(group["weight_decay"])
+        beta1, beta2 = (_value(b) for b in group["betas"])
+        a = p.array
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = _step_tensor()
+            state["exp_avg"] = _zeros_like(a)
+            state["exp_avg_sq"] = _zeros_like(a)
+        s1, s2 = self._buffers(p)
+        if group["maximize"]:
+            g = np.negative(g, out=s1)
+        step_t = state["step"].array
+        step_t += 1
+        step = float(step_t)
+        if wd != 0:
+            if group["decoupled_weight_decay"]:
+                a *= 1 - lr * wd
+            else:
+                np.multiply(a, wd, out=s2)
+                g = np.add(g, s2, out=s1)
+        m, v = state["exp_avg"].array, state["exp_avg_sq"].array
+        _lerp(m, g, 1 - beta1, s2)
+        v *= beta2
+        np.multiply(g, 1 - beta2, out=s2)
+        s2 *= g
+        v += s2
+        bias_correction1 = 1 - beta1**step
+        bias_correction2 = 1 - beta2**step
+        update = np.divide(m, bias_correction1, out=s1)
+        update *= lr
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
+        if rho_t > 5.0:
+            adaptive = np.sqrt(v, out=s2)
+            adaptive += eps
+            np.divide(bias_correction2**0.5, adaptive, out=adaptive)
+            update *= adaptive
+            update *= ((rho_t - 4) * (rho_t - 2) * rho_inf
+                       / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        a -= update
+        p._version[0] += 1
