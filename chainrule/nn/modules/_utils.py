@@ -1,20 +1,19 @@
-"""Helpers shared by the layer modules: parameter factories and argument normalisation."""
+"""Helpers shared by the layer modules: parameter and buffer factories, the default init."""
 
 from __future__ import annotations
-
-import numbers
 
 import numpy as np
 
 from chainrule import dtypes
+from chainrule._args import check_device
 from chainrule.nn.parameter import Parameter
-from chainrule.tensor import Tensor, _check_device
+from chainrule.tensor import Tensor
 
 
 def factory_dtype(device=None, dtype=None) -> np.dtype:
     """The NumPy dtype for a layer's parameters (device must be 'cpu' or None)."""
     if device is not None:
-        _check_device(device, "nn layer")
+        check_device(device, "nn layer")
     if dtype is None:
         return dtypes.get_default_dtype().np
     np_dt = dtypes.to_numpy_dtype(dtype)
@@ -46,12 +45,3 @@ def reset_weight_and_bias(weight: Parameter, bias) -> None:
 def new_buffer(values, np_dtype) -> Tensor:
     return Tensor._make(np.array(values, dtype=np_dtype), None, 0, False)
 
-
-def ntuple(value, n: int, name: str, layer: str) -> tuple:
-    """An int or a sequence of n ints as a tuple (PyTorch's _pair / _single)."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return (int(value),) * n
-    if isinstance(value, (tuple, list)) and len(value) == n and all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
-        return tuple(int(v) for v in value)
-    raise TypeError(f"{layer}: {name} must be an int or a tuple of {n} ints, got {value!r}")

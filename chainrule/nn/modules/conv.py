@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from chainrule.nn import _functional_layers as FL
+from chainrule.nn import functional as F
+from chainrule.nn.functional._utils import ntuple
 from chainrule.nn.modules._utils import (
     factory_dtype,
     new_parameter,
-    ntuple,
     reset_weight_and_bias,
 )
 from chainrule.nn.modules.module import Module
@@ -96,9 +96,9 @@ class _ConvNd(Module):
         return s
 
     def _conv_forward(self, input, weight, bias):
-        conv = FL.conv1d if self._n == 1 else FL.conv2d
+        conv = F.conv1d if self._n == 1 else F.conv2d
         if self.padding_mode != "zeros":
-            padded = FL.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             return conv(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
         return conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
@@ -170,7 +170,7 @@ class _ConvTransposeNd(_ConvNd):
         return tuple(s - lo for s, lo in zip(output_size, mins))
 
     def forward(self, input, output_size=None):
-        conv_t = FL.conv_transpose1d if self._n == 1 else FL.conv_transpose2d
+        conv_t = F.conv_transpose1d if self._n == 1 else F.conv_transpose2d
         return conv_t(input, self.weight, self.bias, self.stride, self.padding,
                       self._output_padding(input, output_size), self.groups, self.dilation)
 

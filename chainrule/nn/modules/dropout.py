@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chainrule.nn import _functional_layers as FL
+from chainrule.nn import functional as F
 from chainrule.nn.modules.module import Module
 
 
@@ -23,23 +23,23 @@ class Dropout(_DropoutNd):
     the identity in eval mode. Draws from chainrule's generator (manual_seed)."""
 
     def forward(self, input):
-        return FL.dropout(input, self.p, self.training, self.inplace)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
 
 class Dropout1d(_DropoutNd):
     """Zero whole channels of (N, C, L) inputs (training only)."""
 
     def forward(self, input):
-        return FL.dropout1d(input, self.p, self.training, self.inplace)
+        return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(_DropoutNd):
     """Zero whole channels (feature maps) of (N, C, H, W) inputs (training only)."""
 
     def forward(self, input):
-        return FL.dropout2d(input, self.p, self.training, self.inplace)
+        return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
 class Dropout3d(_DropoutNd):
     def forward(self, input):
-        return FL.dropout3d(input, self.p, self.training, self.inplace)
+        return F.dropout3d(input, self.p, self.training, self.inplace)

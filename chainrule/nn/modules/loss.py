@@ -5,26 +5,16 @@ The legacy size_average / reduce arguments become `reduction` as in PyTorch (wit
 
 from __future__ import annotations
 
-import warnings
-
 from chainrule.nn import functional as F
+from chainrule.nn.functional._utils import legacy_reduction
 from chainrule.nn.modules.module import Module
-
-
-def _legacy_reduction(size_average, reduce) -> str:
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
-    warnings.warn(f"size_average and reduce args will be deprecated, please use "
-                  f"reduction='{ret}' instead.", stacklevel=3)
-    return ret
 
 
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            self.reduction = _legacy_reduction(size_average, reduce)
+            self.reduction = legacy_reduction(size_average, reduce, stacklevel=3)
         else:
             self.reduction = reduction
 

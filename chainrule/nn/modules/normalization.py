@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from chainrule.nn import _functional_layers as FL
+from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.modules._utils import factory_dtype, new_buffer, new_parameter
 from chainrule.nn.modules.module import Module
@@ -97,9 +97,9 @@ class _BatchNorm(_NormBase):
                 factor = 1.0 / float(self.num_batches_tracked.array)
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         use_running = not self.training or self.track_running_stats
-        return FL.batch_norm(input, self.running_mean if use_running else None,
-                             self.running_var if use_running else None, self.weight, self.bias,
-                             bn_training, factor, self.eps)
+        return F.batch_norm(input, self.running_mean if use_running else None,
+                            self.running_var if use_running else None, self.weight, self.bias,
+                            bn_training, factor, self.eps)
 
 
 class BatchNorm1d(_BatchNorm):
@@ -130,9 +130,9 @@ class _InstanceNorm(_NormBase):
         self._check_input_dim(input)
         unbatched = input.ndim == self._spatial + 1
         x = input.unsqueeze(0) if unbatched else input
-        out = FL.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                               self.training or not self.track_running_stats,
-                               self.momentum if self.momentum is not None else 0.0, self.eps)
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              self.training or not self.track_running_stats,
+                              self.momentum if self.momentum is not None else 0.0, self.eps)
         return out.squeeze(0) if unbatched else out
 
     def _check_input_dim(self, input) -> None:
@@ -169,7 +169,7 @@ class LayerNorm(Module):
         _reset_affine(self)
 
     def forward(self, input):
-        return FL.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, " \
@@ -198,7 +198,7 @@ class GroupNorm(Module):
         _reset_affine(self)
 
     def forward(self, input):
-        return FL.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, " \

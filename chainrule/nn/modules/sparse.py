@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.nn import _functional_layers as FL
+from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.modules._utils import factory_dtype, new_parameter
 from chainrule.nn.modules.module import Module
@@ -51,8 +51,8 @@ class Embedding(Module):
             self.weight.array[self.padding_idx] = 0
 
     def forward(self, input):
-        return FL.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
-                            self.scale_grad_by_freq, self.sparse)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"

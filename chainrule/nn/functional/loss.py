@@ -1,8 +1,8 @@
-"""chainrule.nn.functional: torch.nn.functional's losses, activations and linear.
+"""Losses: torch.nn.functional's regression, classification and divergence losses.
 
 Same signatures, defaults, dtype and broadcasting rules and warnings as PyTorch 2.13. The
-losses with a fused kernel (mse_loss, cross_entropy, nll_loss, the binary cross-entropies)
-and linear are ops in chainrule/ops/nn.py; everything else is a composition of Tensor ops.
+losses with a fused kernel (mse_loss, cross_entropy, nll_loss, the binary cross-entropies) are
+ops in chainrule/ops/nn.py; the others are compositions of Tensor ops.
 
 Every loss takes reduction='mean' | 'sum' | 'none'. The legacy size_average / reduce flags are
 accepted and translated as PyTorch does (with its deprecation warning).
@@ -16,40 +16,29 @@ import warnings
 import numpy as np
 
 from chainrule import dtypes
+from chainrule._args import broadcast_shapes
 from chainrule.autograd import grad_mode
-from chainrule.autograd.views import _inplace_unary
+from chainrule.nn.functional._utils import (
+    check_float,
+    check_tensor,
+    legacy_reduction,
+    nograd,
+    where,
+)
 from chainrule.ops import nn as fused
-from chainrule.tensor import Tensor, _dim
-
-__all__ = [
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "cross_entropy", "elu",
-    "gelu", "glu", "hardsigmoid", "hardswish", "hardtanh", "huber_loss", "kl_div", "l1_loss",
-    "leaky_relu", "linear", "log_softmax", "logsigmoid", "mish", "mse_loss", "nll_loss",
-    "one_hot", "relu", "relu6", "selu", "sigmoid", "silu", "smooth_l1_loss", "softmax",
-    "softmin", "softplus", "softsign", "tanh", "tanhshrink", "threshold",
-]
+from chainrule.tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-# ---------------------------------------------------------------- argument checks
-
-def _tensor(value, op: str, name: str = "input", position: int = 1) -> Tensor:
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not "
-                        f"{type(value).__name__}")
-    return value
-
-
-def _reduction(reduction, size_average, reduce, op: str, extra: tuple = ()) -> str:
-    """The checked reduction string; legacy size_average / reduce translated as PyTorch."""
+def _loss_inputs(input, target, op: str, reduction, size_average=None, reduce=None,
+                 extra: tuple = ()) -> str:
+    """Input and target checked as Tensors; the checked reduction string, the legacy
+    size_average / reduce flags translated as PyTorch."""
+    check_tensor(input, op)
+    check_tensor(target, op, "target", 2)
     if size_average is not None or reduce is not None:
-        size_average = True if size_average is None else size_average
-        reduce = True if reduce is None else reduce
-        reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
-        warnings.warn(f"size_average and reduce args will be deprecated, please use "
-                      f"reduction='{reduction}' instead.", stacklevel=3)
-        return reduction
+        return legacy_reduction(size_average, reduce, stacklevel=4)  # blames the loss's caller
     if isinstance(reduction, str) and (reduction in _REDUCTIONS or reduction in extra):
         return reduction
     if reduction == "elementwise_mean":
@@ -67,21 +56,6 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss.sum() if reduction == "sum" else loss.mean()
 
 
-def _broadcast(a: tuple, b: tuple, op: str) -> tuple:
-    """np.broadcast_shapes with PyTorch's error message (and the op named)."""
-    try:
-        return np.broadcast_shapes(a, b)
-    except ValueError:
-        pass
-    for i in range(1, min(len(a), len(b)) + 1):
-        if a[-i] != b[-i] and a[-i] != 1 and b[-i] != 1:
-            raise RuntimeError(
-                f"{op}: The size of tensor a ({a[-i]}) must match the size of tensor b "
-                f"({b[-i]}) at non-singleton dimension {max(len(a), len(b)) - i} (shapes "
-                f"{list(a)} and {list(b)} do not broadcast)")
-    raise AssertionError("unreachable")
-
-
 def _size_warning(input: Tensor, target: Tensor, op: str) -> None:
     """PyTorch's warning for regression losses whose target broadcasts against the input."""
     if input.array.shape != target.array.shape:
@@ -89,7 +63,7 @@ def _size_warning(input: Tensor, target: Tensor, op: str) -> None:
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to "
             f"broadcasting. Please ensure they have the same size.", stacklevel=3)
-        _broadcast(input.array.shape, target.array.shape, op)
+        broadcast_shapes(input.array.shape, target.array.shape, op)
 
 
 def _as_dtype(t: Tensor, np_dtype) -> Tensor:
@@ -113,27 +87,21 @@ def _constant(value, op: str, name: str, dtype, shape=None) -> np.ndarray | None
     """A weight that is a constant of the op (PyTorch has no gradient for it), cast to dtype."""
     if value is None:
         return None
-    _tensor(value, op, name)
+    check_tensor(value, op, name)
     if value.requires_grad and grad_mode.is_grad_enabled():
         raise RuntimeError(
             f"The function '{op}' is not differentiable with respect to argument '{name}'. "
             f"This input cannot have requires_grad True (pass {name}.detach()).")
-    if shape is not None and _broadcast(shape, value.array.shape, op) != shape:
+    if shape is not None and broadcast_shapes(shape, value.array.shape, op) != shape:
         raise RuntimeError(f"{op}: {name} of shape {list(value.shape)} can't be broadcast to "
                            f"the input's shape {list(shape)}")
     return value.array.astype(dtype, copy=False)
 
 
-def _float_input(input: Tensor, op: str) -> None:
-    if input.array.dtype.kind != "f":
-        raise NotImplementedError(f"{op}: expected a floating point input, got {input.dtype} "
-                                  f"(convert with .float())")
-
-
 def _class_weight(weight, input: Tensor, n_classes: int, op: str):
     if weight is None:
         return None
-    _tensor(weight, op, "weight")
+    check_tensor(weight, op, "weight", 3)
     if weight.ndim != 1 or weight.array.size != n_classes:
         raise RuntimeError(
             f"{op}: weight tensor should be defined either for all {n_classes} classes or no "
@@ -180,10 +148,8 @@ def _class_axis(input: Tensor, op: str) -> int:
     return 0 if ndim == 1 else 1
 
 
-# ---------------------------------------------------------------- regression losses
-
 def _weighted(loss: Tensor, weight, input: Tensor, reduction: str, by_weight: bool) -> Tensor:
-    _tensor(weight, "loss", "weight")
+    check_tensor(weight, "loss", "weight")
     if weight.array.shape != input.array.shape:
         raise ValueError("Weights and input must have the same size.")
     loss = loss * weight
@@ -196,11 +162,9 @@ def _weighted(loss: Tensor, weight, input: Tensor, reduction: str, by_weight: bo
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error: (input - target) ** 2, reduced (weighted: sum(w l) / sum(w))."""
-    _tensor(input, "mse_loss")
-    _tensor(target, "mse_loss", "target", 2)
+    reduction = _loss_inputs(input, target, "mse_loss", reduction, size_average, reduce)
     if input.array.shape != target.array.shape:
         _size_warning(input, target, "mse_loss")
-    reduction = _reduction(reduction, size_average, reduce, "mse_loss")
     input, target = _promote(input, target, "mse_loss")
     if weight is not None:
         return _weighted(fused.MseLoss.apply(input, target, "none"), weight, input, reduction,
@@ -210,10 +174,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error |input - target|, reduced (weighted: sum(w l) / sum(w))."""
-    _tensor(input, "l1_loss")
-    _tensor(target, "l1_loss", "target", 2)
+    reduction = _loss_inputs(input, target, "l1_loss", reduction, size_average, reduce)
     _size_warning(input, target, "l1_loss")
-    reduction = _reduction(reduction, size_average, reduce, "l1_loss")
     input, target = _promote(input, target, "l1_loss")
     loss = (input - target).abs()
     if weight is not None:
@@ -223,10 +185,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 d ** 2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target)."""
-    _tensor(input, "smooth_l1_loss")
-    _tensor(target, "smooth_l1_loss", "target", 2)
+    reduction = _loss_inputs(input, target, "smooth_l1_loss", reduction, size_average, reduce)
     _size_warning(input, target, "smooth_l1_loss")
-    reduction = _reduction(reduction, size_average, reduce, "smooth_l1_loss")
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (got "
                            f"beta={beta}).")
@@ -235,15 +195,13 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     ad = d.abs()
     if beta == 0:
         return _reduce(ad, reduction)
-    return _reduce(_where(ad < beta, d * d * 0.5 / beta, ad - 0.5 * beta), reduction)
+    return _reduce(where(ad < beta, d * d * 0.5 / beta, ad - 0.5 * beta), reduction)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d ** 2 where |d| < delta, else delta (|d| - 0.5 delta) (weighted: mean(w l))."""
-    _tensor(input, "huber_loss")
-    _tensor(target, "huber_loss", "target", 2)
+    reduction = _loss_inputs(input, target, "huber_loss", reduction)
     _size_warning(input, target, "huber_loss")
-    reduction = _reduction(reduction, None, None, "huber_loss")
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta (got "
                            f"delta={delta}).")
@@ -252,19 +210,11 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     input, target = _promote(input, target, "huber_loss")
     d = input - target
     ad = d.abs()
-    loss = _where(ad < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
+    loss = where(ad < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
     if weight is not None:
         return _weighted(loss, weight, input, reduction, False)
     return _reduce(loss, reduction)
 
-
-def _where(cond: Tensor, a: Tensor, b: Tensor) -> Tensor:
-    from chainrule.ops.elementwise import Where
-
-    return Where.apply(cond.array, a, b)
-
-
-# ---------------------------------------------------------------- classification losses
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
@@ -273,11 +223,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     weight rescales each class; targets equal to ignore_index count for nothing; 'mean' is
     sum(w[t_i] loss_i) / sum(w[t_i]) over the targets not ignored.
     """
-    _tensor(input, "nll_loss")
-    _tensor(target, "nll_loss", "target", 2)
-    reduction = _reduction(reduction, size_average, reduce, "nll_loss")
+    reduction = _loss_inputs(input, target, "nll_loss", reduction, size_average, reduce)
     axis = _class_axis(input, "nll_loss")
-    _float_input(input, "nll_loss")
+    check_float(input, "nll_loss")
     t = _class_targets(target, input, "nll_loss")
     w = _class_weight(weight, input, input.array.shape[axis], "nll_loss")
     return fused.NllLoss.apply(input, t, w, ignore_index, reduction)
@@ -292,11 +240,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     target with the uniform distribution. Class indices without smoothing take the fused
     kernel (CrossEntropy); the rest is log_softmax composed with nll_loss, as PyTorch.
     """
-    _tensor(input, "cross_entropy")
-    _tensor(target, "cross_entropy", "target", 2)
-    reduction = _reduction(reduction, size_average, reduce, "cross_entropy")
+    reduction = _loss_inputs(input, target, "cross_entropy", reduction, size_average, reduce)
     axis = _class_axis(input, "cross_entropy")
-    _float_input(input, "cross_entropy")
+    check_float(input, "cross_entropy")
     n_classes = input.array.shape[axis]
     w = _class_weight(weight, input, n_classes, "cross_entropy")
     if target.array.shape == input.array.shape:
@@ -322,7 +268,7 @@ def _smoothed_cross_entropy(input, t, w, ignore_index, reduction, label_smoothin
     _, _, denom, keep = fused.class_coef(t, w, ignore_index, n_classes, input.array.dtype,
                                          "cross_entropy")
     if keep is not None:
-        smooth = _where(_nograd(keep), smooth, _nograd(np.zeros((), smooth.array.dtype)))
+        smooth = where(nograd(keep), smooth, nograd(np.zeros((), smooth.array.dtype)))
     if reduction == "sum":
         smooth = smooth.sum()
     elif reduction == "mean":
@@ -373,22 +319,16 @@ def _along(w: np.ndarray, axis: int, ndim: int) -> np.ndarray:
     return w.reshape((-1,) + (1,) * (ndim - axis - 1))
 
 
-def _nograd(array) -> Tensor:
-    return Tensor._make(np.asarray(array), None, 0, False)
-
-
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     """-w (t log x + (1 - t) log(1 - x)) for probabilities x, each log clamped at -100."""
     op = "binary_cross_entropy"
-    _tensor(input, op)
-    _tensor(target, op, "target", 2)
-    reduction = _reduction(reduction, size_average, reduce, op)
+    reduction = _loss_inputs(input, target, op, reduction, size_average, reduce)
     if target.array.shape != input.array.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
                          f"size ({input.shape}) is deprecated. Please ensure they have the same "
                          f"size.")
-    _float_input(input, op)
+    check_float(input, op)
     if target.array.dtype != input.array.dtype:
         raise RuntimeError(f"{op}: Found dtype {target.dtype} but expected {input.dtype}: the "
                            f"target must have the input's dtype (use target.to(input.dtype))")
@@ -410,13 +350,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     to the input, pos_weight along the last (class) dims of the target.
     """
     op = "binary_cross_entropy_with_logits"
-    _tensor(input, op)
-    _tensor(target, op, "target", 2)
-    reduction = _reduction(reduction, size_average, reduce, op)
+    reduction = _loss_inputs(input, target, op, reduction, size_average, reduce)
     if target.array.shape != input.array.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
-    _float_input(input, op)
+    check_float(input, op)
     if target.array.dtype.kind != "f":
         raise RuntimeError(f"{op}: result type Float can't be cast to the desired output type "
                            f"{target.dtype}: the target must be floating point probabilities "
@@ -434,298 +372,23 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     'batchmean' divides the sum by the batch size (the true KL divergence); 'mean' divides by
     the number of elements, with PyTorch's warning.
     """
-    _tensor(input, "kl_div")
-    _tensor(target, "kl_div", "target", 2)
     if size_average is None and reduce is None and reduction == "mean":
         warnings.warn(
             "reduction: 'mean' divides the total loss by both the batch size and the support "
             "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
             "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
             "major release.", stacklevel=2)
-    reduction = _reduction(reduction, size_average, reduce, "kl_div", ("batchmean",))
-    _broadcast(input.array.shape, target.array.shape, "kl_div")
+    reduction = _loss_inputs(input, target, "kl_div", reduction, size_average, reduce,
+                             ("batchmean",))
+    broadcast_shapes(input.array.shape, target.array.shape, "kl_div")
     input, target = _promote(input, target, "kl_div")
     if log_target:
         loss = target.exp() * (target - input)
     else:
         t = target.array
-        safe = _where(_nograd(t == 0), _nograd(np.ones((), t.dtype)), target)
+        safe = where(nograd(t == 0), nograd(np.ones((), t.dtype)), target)
         loss = target * safe.log() - target * input  # xlogy(t, t): 0 where t == 0
     if reduction == "batchmean":
         total = loss.sum()
         return total / input.shape[0] if input.ndim else total
     return _reduce(loss, reduction)
-
-
-# ---------------------------------------------------------------- linear, one_hot
-
-def linear(input, weight, bias=None):
-    """input @ weight.T + bias: input (*, in_features), weight (out_features, in_features)."""
-    _tensor(input, "linear")
-    _tensor(weight, "linear", "weight", 2)
-    if bias is not None:
-        _tensor(bias, "linear", "bias", 3)
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.array.dtype != input.array.dtype:
-            raise RuntimeError(f"linear: expected {name} to have the input's dtype, but got "
-                               f"{t.dtype} != {input.dtype} (use {name}.to(input.dtype))")
-    if input.ndim == 0 or weight.ndim not in (1, 2):
-        raise RuntimeError(f"linear: input must have at least 1 dimension and weight 1 or 2 "
-                           f"(out_features, in_features), got input of shape "
-                           f"{list(input.shape)} and weight of shape {list(weight.shape)}")
-    n_in = input.array.shape[-1]
-    if weight.array.shape[-1] != n_in:
-        rows = input.array.size // n_in if n_in else 0
-        raise RuntimeError(
-            f"linear: mat1 and mat2 shapes cannot be multiplied ({rows}x{n_in} and "
-            f"{'x'.join(str(s) for s in weight.shape[::-1])}): the input's last dim "
-            f"({n_in}) must equal weight.shape[1] (in_features); input {list(input.shape)}, "
-            f"weight {list(weight.shape)}")
-    if weight.ndim == 1:  # PyTorch allows a vector weight: a dot product over the last dim
-        out = input.matmul(weight)
-        return out if bias is None else out + bias
-    out_shape = input.array.shape[:-1] + weight.array.shape[:1]
-    if bias is not None and not _fits(bias.array.shape, out_shape):
-        raise RuntimeError(f"linear: bias of shape {list(bias.shape)} can't be broadcast to the "
-                           f"output shape {list(out_shape)}")
-    return fused.Linear.apply(input, weight, bias)
-
-
-def _fits(shape: tuple, target: tuple) -> bool:
-    """Whether `shape` broadcasts to `target` without enlarging it."""
-    try:
-        return np.broadcast_shapes(shape, target) == target
-    except ValueError:
-        return False
-
-
-def one_hot(tensor, num_classes=-1):
-    """int64 tensor of shape (*, num_classes) with a 1 at each class index and 0 elsewhere."""
-    _tensor(tensor, "one_hot", "tensor")
-    t = tensor.array
-    if t.dtype != np.int64:
-        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor "
-                           f"(int64), got {tensor.dtype}; use tensor.long()")
-    if num_classes == -1:
-        if t.size == 0:
-            raise RuntimeError("one_hot: Can not infer total number of classes from empty "
-                               "tensor. Pass num_classes.")
-        num_classes = int(t.max()) + 1
-    if t.size and t.min() < 0:
-        raise RuntimeError(f"one_hot: Class values must be non-negative, got {int(t.min())}.")
-    if t.size and (num_classes < 0 or t.max() >= num_classes):
-        raise RuntimeError(f"one_hot: Class values must be smaller than num_classes "
-                           f"({num_classes}), got {int(t.max())}.")
-    return _nograd((t[..., None] == np.arange(num_classes)).astype(np.int64))
-
-
-# ---------------------------------------------------------------- activations
-
-def _maybe_inplace(input: Tensor, inplace: bool, fn, name: str) -> Tensor:
-    return _inplace_unary(input, fn, name) if inplace else fn(input)
-
-
-def relu(input, inplace=False):
-    _tensor(input, "relu")
-    return input.relu_() if inplace else input.relu()
-
-
-def _clip_where(x: Tensor, lo, hi, inside) -> Tensor:
-    """inside(x) where lo < x < hi, else the clipped constant: no gradient at or beyond the
-    bounds (PyTorch's hardtanh family)."""
-    a = x.array
-    keep = (a > lo) & (a < hi) if hi is not None else a > lo
-    outside = np.clip(a, lo, hi) if inside is None else np.where(a <= lo, 0, 1)
-    outside = outside.astype(a.dtype, copy=False)
-    return _where(_nograd(keep), x if inside is None else inside(x), _nograd(outside))
-
-
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    """clamp(x, min_val, max_val), with zero gradient at and beyond the bounds."""
-    _tensor(input, "hardtanh")
-    if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val cannot be greater than max_val (got min_val="
-                         f"{min_val}, max_val={max_val})")
-    return _maybe_inplace(input, inplace, lambda x: _clip_where(x, min_val, max_val, None),
-                          "hardtanh_")
-
-
-def relu6(input, inplace=False):
-    """min(max(x, 0), 6)."""
-    _tensor(input, "relu6")
-    return _maybe_inplace(input, inplace, lambda x: _clip_where(x, 0, 6, None), "relu6_")
-
-
-def hardsigmoid(input, inplace=False):
-    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between."""
-    _tensor(input, "hardsigmoid")
-    _float_input(input, "hardsigmoid")
-    return _maybe_inplace(input, inplace, lambda x: _clip_where(
-        x, -3.0, 3.0, lambda v: (v + 3.0) / 6.0), "hardsigmoid_")
-
-
-def hardswish(input, inplace=False):
-    """x * relu6(x + 3) / 6."""
-    _tensor(input, "hardswish")
-    _float_input(input, "hardswish")
-
-    def fn(x):
-        a = x.array
-        mid = _where(_nograd(a <= 3), x * (x + 3.0) * (1 / 6), x)
-        return _where(_nograd(a < -3), _nograd(np.zeros((), a.dtype)), mid)
-
-    return _maybe_inplace(input, inplace, fn, "hardswish_")
-
-
-def _elu(x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
-    """scale * (x if x > 0 else alpha (exp(x * input_scale) - 1)).
-
-    The exponential sees min(x, 0): the unused branch must stay finite, or its zero gradient
-    times an infinite exp would be nan."""
-    if x.array.dtype.kind != "f":
-        x = x.to(dtypes.get_default_dtype())
-    neg = (x.clamp(max=0.0) * input_scale).expm1() * alpha
-    out = _where(x > 0, x, neg)
-    return out * scale if scale != 1.0 else out
-
-
-def elu(input, alpha=1.0, inplace=False):
-    _tensor(input, "elu")
-    return _maybe_inplace(input, inplace, lambda x: _elu(x, alpha, 1.0, 1.0), "elu_")
-
-
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def selu(input, inplace=False):
-    _tensor(input, "selu")
-    return _maybe_inplace(input, inplace, lambda x: _elu(x, _SELU_ALPHA, _SELU_SCALE, 1.0),
-                          "selu_")
-
-
-def celu(input, alpha=1.0, inplace=False):
-    _tensor(input, "celu")
-    if alpha == 0:
-        raise RuntimeError("celu: ZeroDivisionError: alpha must be non-zero")
-    return _maybe_inplace(input, inplace, lambda x: _elu(x, alpha, 1.0, 1.0 / alpha), "celu_")
-
-
-def leaky_relu(input, negative_slope=0.01, inplace=False):
-    _tensor(input, "leaky_relu")
-    return _maybe_inplace(input, inplace, lambda x: x.leaky_relu(negative_slope),
-                          "leaky_relu_")
-
-
-def threshold(input, threshold, value, inplace=False):
-    """x where x > threshold, else value."""
-    _tensor(input, "threshold")
-    a = input.array
-    fill = _nograd(np.asarray(value).astype(a.dtype))
-    return _maybe_inplace(input, inplace, lambda x: _where(_nograd(x.array > threshold), x,
-                                                           fill), "threshold_")
-
-
-def silu(input, inplace=False):
-    """x * sigmoid(x) (swish)."""
-    _tensor(input, "silu")
-    _float_input(input, "silu")
-    return _maybe_inplace(input, inplace, lambda x: x * x.sigmoid(), "silu_")
-
-
-def mish(input, inplace=False):
-    """x * tanh(softplus(x))."""
-    _tensor(input, "mish")
-    _float_input(input, "mish")
-    return _maybe_inplace(input, inplace, lambda x: x * x.softplus().tanh(), "mish_")
-
-
-def gelu(input, approximate="none"):
-    _tensor(input, "gelu")
-    return input.gelu(approximate=approximate)
-
-
-def softplus(input, beta=1.0, threshold=20.0):
-    _tensor(input, "softplus")
-    return input.softplus(beta, threshold)
-
-
-def logsigmoid(input):
-    """log(sigmoid(x)), exact for large |x|."""
-    _tensor(input, "logsigmoid")
-    _float_input(input, "logsigmoid")
-    return fused.log_sigmoid(input)
-
-
-def softsign(input):
-    """x / (1 + |x|)."""
-    _tensor(input, "softsign")
-    return input / (input.abs() + 1)
-
-
-def tanhshrink(input):
-    """x - tanh(x)."""
-    _tensor(input, "tanhshrink")
-    return input - input.tanh()
-
-
-def sigmoid(input):
-    _tensor(input, "sigmoid")
-    return input.sigmoid()
-
-
-def tanh(input):
-    _tensor(input, "tanh")
-    return input.tanh()
-
-
-def glu(input, dim=-1):
-    """a * sigmoid(b), where a and b are the two halves of the input along dim."""
-    _tensor(input, "glu")
-    if input.ndim == 0:
-        raise RuntimeError("glu does not support scalars because halving size must be even")
-    d = _dim(dim, input.ndim, "glu")
-    size = input.array.shape[d]
-    if size % 2:
-        raise RuntimeError(f"glu: Halving dimension must be even, but dimension {d} is size "
-                           f"{size}")
-    a, b = input.chunk(2, d)
-    return a * b.sigmoid()
-
-
-def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
-    """PyTorch's legacy implicit dim: 0 for 0-, 1- and 3-d inputs, else 1 (with a warning)."""
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  f"to include dim=X as an argument.", stacklevel=stacklevel)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
-def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """exp(x) / sum(exp(x)) along dim (stable)."""
-    _tensor(input, "softmax")
-    if dim is None:
-        dim = _softmax_dim("softmax", input.ndim, _stacklevel)
-    return input.softmax(dim, dtype=dtype)
-
-
-def softmin(input, dim=None, _stacklevel=3, dtype=None):
-    """softmax(-x) along dim."""
-    _tensor(input, "softmin")
-    if dim is None:
-        dim = _softmax_dim("softmin", input.ndim, _stacklevel)
-    return (-input).softmax(dim, dtype=dtype)
-
-
-def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """x - logsumexp(x) along dim (stable, and better than log(softmax(x)))."""
-    _tensor(input, "log_softmax")
-    if dim is None:
-        dim = _softmax_dim("log_softmax", input.ndim, _stacklevel)
-    return input.log_softmax(dim, dtype=dtype)
-
-
-
-from chainrule.nn._functional_layers import *  # noqa: E402,F403 - conv, pool, norm, dropout, embedding, pad
-from chainrule.nn._functional_layers import __all__ as _layers_all  # noqa: E402
-
-__all__ += _layers_all
