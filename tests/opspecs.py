@@ -111,10 +111,29 @@ def _two_zeros(rng, shape):
     return x
 
 
+def _simplex(rng, shape):
+    """Probabilities: positive, summing to 1 along the class axis (1, or 0 for 1-d)."""
+    e = np.exp(rng.normal(size=shape))
+    return e / e.sum(axis=1 if len(shape) > 1 else 0, keepdims=True)
+
+
+def _log_simplex(rng, shape):
+    return np.log(_simplex(rng, shape))
+
+
+def _wide(rng, shape):
+    """[-4, 7]: both saturations of every activation, moved off their kinks and thresholds."""
+    x = rng.uniform(-4.0, 7.0, shape)
+    for k in (0.0, 0.1, -0.5, 0.8, 1.0, -1.0, 2.5, 3.0, -3.0, 6.0, 20.0):
+        x = np.where(np.abs(x - k) < 0.02, x + 0.05, x)
+    return x
+
+
 DOMAINS: dict[str, Callable] = {
     "real": _real, "small": _small, "pos": _pos, "unit": _unit, "nonzero": _nonzero,
     "distinct": _distinct, "frac": _frac, "frac10": _frac10, "low": _low, "high": _high,
     "ties": _ties, "kinks": _kinks, "with_zero": _with_zero, "two_zeros": _two_zeros,
+    "simplex": _simplex, "log_simplex": _log_simplex, "wide": _wide,
 }
 
 
@@ -382,6 +401,44 @@ PAD_CASES = ({"pad": (1, 2), "value": 1.5}, {"pad": (1, 2, -1, 3), "value": 1.5}
              {"pad": (2, 3, 1, 4), "mode": "circular"})
 
 
+def _loss(name: str, *tensor_kwargs) -> Callable:
+    """F.<name>(input, target, **kwargs). Float inputs after those two are passed as the
+    keyword arguments named in tensor_kwargs (weight, pos_weight)."""
+    def fn(lib, x, y, *extra, **kw):
+        with warnings.catch_warnings():  # kl_div's reduction='mean' warns in both libraries
+            warnings.filterwarnings("ignore", message="reduction: 'mean' divides")
+            return getattr(F(lib), name)(x, y, **dict(zip(tensor_kwargs, extra)), **kw)
+    return fn
+
+
+def _class_loss(name: str, *tensor_kwargs, ignored: bool = False, dtype=np.int64) -> Callable:
+    """F.<name>(logits, class targets, **kwargs): targets built from the logits' shape (class
+    axis 1, or 0 for 1-d logits) reach every class; with `ignored`, every third target is the
+    ignore_index (PyTorch's default -100 when none is given)."""
+    def fn(lib, x, *extra, **kw):
+        c = x.shape[1] if x.ndim > 1 else x.shape[0]
+        shape = (x.shape[0], *x.shape[2:]) if x.ndim > 1 else ()
+        t = (7 * np.arange(int(np.prod(shape, dtype=np.int64))) + 1) % c
+        if ignored:
+            t[::3] = kw.get("ignore_index", -100)
+        target = lib.tensor(t.reshape(shape).astype(dtype))
+        return getattr(F(lib), name)(x, target, **dict(zip(tensor_kwargs, extra)), **kw)
+    return fn
+
+
+REDUCTIONS = ({"reduction": "none"}, {"reduction": "mean"}, {"reduction": "sum"})
+LOSS_TOL = {"fwd32": (2e-5, 2e-6), "fwd64": (1e-10, 1e-12), "grad32": (2e-5, 2e-6)}
+# binary_cross_entropy's second derivative, 1 / (p (1 - p))^2, loses digits to cancellation
+BCE_TOL = {**LOSS_TOL, "grad_tol": (1e-8, 1e-10)}
+
+
+def _activation(name: str, *grid, **spec) -> OpSpec:
+    """F.<name>(x, **kwargs) for each kwargs of the grid, on a (4, 6) sample over [-4, 7]."""
+    return OpSpec(f"{name}_range", lambda lib, x, **kw: getattr(F(lib), name)(x, **kw),
+                  (S((4, 6), gradgrad=True),), family="nn", domain="wide",
+                  kwargs=grid or ({},), **{**LOSS_TOL, **spec})
+
+
 PI = math.pi
 
 # ---------------------------------------------------------------- the table
@@ -521,6 +578,18 @@ SPECS: list[OpSpec] = [
     OpSpec("glu", lambda lib, x, **kw: F(lib).glu(x, **kw),
            (S((4,)), S((2, 4), dim=1), S((4, 1), dim=0)), family="nn"),
     OpSpec("softmin", lambda lib, x, **kw: F(lib).softmin(x, **kw), ALONG[:3], family="nn"),
+    # every activation on [-4, 7] (both saturations), away from its kinks; float32 gradients
+    *(_activation(name, *grid) for name, grid in (
+        ("relu", ()), ("relu6", ()), ("leaky_relu", ({"negative_slope": 0.2},)),
+        ("elu", ({}, {"alpha": 0.7})), ("selu", ()), ("celu", ({"alpha": 2.0},)), ("silu", ()),
+        ("mish", ()), ("gelu", ({}, {"approximate": "tanh"})), ("sigmoid", ()), ("tanh", ()),
+        ("softplus", ({}, {"beta": 2.0, "threshold": 5.0})), ("logsigmoid", ()),
+        ("hardtanh", ({}, {"min_val": -0.5, "max_val": 0.8})), ("hardswish", ()),
+        ("softsign", ()), ("tanhshrink", ()), ("threshold", ({"threshold": 0.1, "value": 2.0},)),
+        ("glu", ({}, {"dim": 0})), ("softmax", ({"dim": 1}, {"dim": 0})),
+        ("log_softmax", ({"dim": -1},)), ("softmin", ({"dim": 1},)))),
+    # PyTorch's float64 hardsigmoid backward uses a float32 1/6, and it has no double backward
+    _activation("hardsigmoid", grad_tol=(1e-7, 1e-12), second_order=False),
     # ---- kinks, ties and zeros: PyTorch's subgradient choices (no finite differences there)
     _unary("abs_at_zero", lambda lib, x: lib.abs(x), (EW + "Abs",), "kinks", gradcheck=False),
     _unary("relu_at_zero", lambda lib, x: lib.relu(x), (EW + "Relu",), "kinks",
@@ -828,12 +897,13 @@ SPECS: list[OpSpec] = [
            (EW + "Clone", SH + "Permute")),
     # ---- nn.functional
     OpSpec("mse_loss", lambda lib, x, y, **kw: F(lib).mse_loss(x, y, **kw),
-           (S((3,), (3,)), S((2, 3), (2, 3)), S((), ()), S((4, 5), (4, 5))), (NN + "MseLoss",),
+           (S((3,), (3,)), S((2, 3), (2, 3)), S((), ()), S((4, 5), (4, 5), gradgrad=True)),
+           (NN + "MseLoss",),
            "nn", kwargs=({}, {"reduction": "sum"}, {"reduction": "none"}), grad32=(2e-5, 2e-6),
            composite=lambda lib, x, y, **kw: _reduce((x - y) ** 2, **kw)),
     OpSpec("l1_loss", lambda lib, x, y, **kw: F(lib).l1_loss(x, y, **kw),
-           (S((3,), (3,)), S((2, 3), (2, 3)), S((), ())), family="nn",
-           kwargs=({}, {"reduction": "sum"}, {"reduction": "none"})),
+           (S((3,), (3,)), S((2, 3), (2, 3)), S((), ()), S((3, 4), (3, 4), gradgrad=True)),
+           family="nn", kwargs=({}, {"reduction": "sum"}, {"reduction": "none"}), **LOSS_TOL),
     OpSpec("smooth_l1_loss", lambda lib, x, y, **kw: F(lib).smooth_l1_loss(x, y, **kw),
            (S((3,), (3,)), S((2, 3), (2, 3)), S((), ())), family="nn",
            kwargs=({}, {"reduction": "sum", "beta": 0.5}, {"reduction": "none", "beta": 2.0})),
@@ -873,23 +943,23 @@ SPECS: list[OpSpec] = [
         "nn",
         domain=("real", "pos"), diff=(0,)),
     OpSpec("binary_cross_entropy", lambda lib, p, y, **kw: F(lib).binary_cross_entropy(
-        p, y, **kw), (S((3,), (3,)), S((2, 3), (2, 3)), S((), ())), (NN + "BinaryCrossEntropy",),
-        "nn",
-        domain="unit", kwargs=({}, {"reduction": "sum"}, {"reduction": "none"})),
-    OpSpec("binary_cross_entropy_weight", lambda lib, p, y, w: F(lib).binary_cross_entropy(
-        p, y, weight=w), (S((2, 3), (2, 3), (3,)),), family="nn", domain=("unit", "unit", "pos"),
-        diff=(0, 1)),
+        p, y, **kw), (S((3,), (3,)), S((2, 3), (2, 3)), S((), ()), S((3, 4), (3, 4))),
+        (NN + "BinaryCrossEntropy",), "nn", domain="unit",
+        kwargs=({}, {"reduction": "sum"}, {"reduction": "none"}), **BCE_TOL),
+    OpSpec("binary_cross_entropy_weight", _loss("binary_cross_entropy", "weight"),
+           (S((2, 3), (2, 3), (3,)), S((3, 4), (3, 4), (4,), gradgrad=True)), family="nn",
+           domain=("unit", "unit", "pos"), diff=(0, 1), kwargs=REDUCTIONS, **BCE_TOL),
     OpSpec("bce_with_logits", lambda lib, x, y, **kw: F(lib).binary_cross_entropy_with_logits(
-        x, y, **kw), (S((3,), (3,)), S((2, 3), (2, 3)), S((), ())),
-        (NN + "BinaryCrossEntropyWithLogits",), "nn",
+        x, y, **kw), (S((3,), (3,)), S((2, 3), (2, 3)), S((), ()),
+                      S((3, 4), (3, 4), gradgrad=True)),
+        (NN + "BinaryCrossEntropyWithLogits",), "nn", **LOSS_TOL,
         domain=("real", "unit"), kwargs=({}, {"reduction": "sum"}, {"reduction": "none"}),
         composite=lambda lib, x, y, **kw: F(lib).binary_cross_entropy(x.sigmoid(), y, **kw)),
     OpSpec("bce_with_logits_large", lambda lib, x, y: F(lib).binary_cross_entropy_with_logits(
         x * 50.0, y), (S((2, 3), (2, 3)),), family="nn", domain=("real", "unit")),
-    OpSpec("bce_with_logits_pos_weight", lambda lib, x, y, w:
-           F(lib).binary_cross_entropy_with_logits(x, y, pos_weight=w),
-           (S((2, 3), (2, 3), (3,)),), family="nn", domain=("real", "unit", "pos"),
-           diff=(0, 1)),
+    OpSpec("bce_with_logits_pos_weight", _loss("binary_cross_entropy_with_logits", "pos_weight"),
+           (S((2, 3), (2, 3), (3,)), S((3, 4), (3, 4), (4,))), family="nn",
+           domain=("real", "unit", "pos"), diff=(0, 1), kwargs=REDUCTIONS, **LOSS_TOL),
     OpSpec("huber_loss", lambda lib, x, y, **kw: F(lib).huber_loss(x, y, **kw),
            (S((2, 3), (2, 3)), S((), ()), S((3,), (3,), delta=0.5, reduction="sum")),
            family="nn"),
@@ -897,6 +967,67 @@ SPECS: list[OpSpec] = [
            (S((2, 3), (2, 3), reduction="batchmean"), S((3,), (3,), reduction="sum"),
             S((2, 3), (2, 3), reduction="none", log_target=True)), family="nn",
            domain=("real", "unit")),
+    # ---- losses: every reduction of each configuration (weights are constant inputs)
+    OpSpec("mse_loss_weight", _loss("mse_loss", "weight"), (S((4, 5), (4, 5), (4, 5)),),
+           family="nn", domain=("real", "real", "pos"), diff=(0, 1), kwargs=REDUCTIONS,
+           **LOSS_TOL),
+    OpSpec("l1_loss_weight", _loss("l1_loss", "weight"), (S((3, 4), (3, 4), (3, 4)),),
+           family="nn", domain=("real", "real", "pos"), diff=(0, 1), kwargs=REDUCTIONS,
+           **LOSS_TOL),
+    OpSpec("smooth_l1_loss_beta", _loss("smooth_l1_loss"),
+           (S((3, 4), (3, 4)), S((3, 4), (3, 4), beta=0.6, gradgrad=True),
+            S((3, 4), (3, 4), beta=0.0)), family="nn", kwargs=REDUCTIONS, **LOSS_TOL),
+    OpSpec("huber_loss_delta", _loss("huber_loss"), (S((3, 4), (3, 4), delta=0.7),),
+           family="nn", kwargs=REDUCTIONS, **LOSS_TOL),
+    OpSpec("huber_loss_weight", _loss("huber_loss", "weight"),
+           (S((3, 4), (3, 4), (3, 4), delta=1.3, gradgrad=True),), family="nn",
+           domain=("real", "real", "pos"), diff=(0, 1), kwargs=REDUCTIONS, **LOSS_TOL),
+    OpSpec("bce_with_logits_weight", _loss("binary_cross_entropy_with_logits", "weight"),
+           (S((3, 4), (3, 4), (3, 1)),), family="nn", domain=("real", "unit", "pos"),
+           diff=(0, 1), kwargs=REDUCTIONS, **LOSS_TOL),
+    OpSpec("bce_with_logits_weight_pos_weight",
+           _loss("binary_cross_entropy_with_logits", "weight", "pos_weight"),
+           (S((2, 3, 2, 2), (2, 3, 2, 2), (2, 2), (3, 1, 1), gradgrad=True),), family="nn",
+           domain=("real", "unit", "pos", "pos"), diff=(0, 1), kwargs=REDUCTIONS, **LOSS_TOL),
+    OpSpec("nll_loss_targets", _class_loss("nll_loss"), (S((5, 4)), S((2, 4, 3)), S((4,))),
+           family="nn", kwargs=REDUCTIONS, **LOSS_TOL),
+    OpSpec("nll_loss_weight_targets", _class_loss("nll_loss", "weight"), (S((5, 4), (4,)),),
+           family="nn", domain=("real", "pos"), diff=(0,), kwargs=REDUCTIONS, **LOSS_TOL),
+    # every third target is the ignored class (ignore_index, or PyTorch's default -100)
+    OpSpec("nll_loss_ignored", _class_loss("nll_loss", ignored=True),
+           (S((6, 4), ignore_index=2),), family="nn", kwargs=REDUCTIONS, **LOSS_TOL),
+    OpSpec("nll_loss_weight_ignored", _class_loss("nll_loss", "weight", ignored=True),
+           (S((6, 4), (4,)), S((2, 4, 3, 2), (4,), ignore_index=1, gradgrad=True)),
+           family="nn", domain=("real", "pos"), diff=(0,), kwargs=REDUCTIONS, **LOSS_TOL),
+    OpSpec("cross_entropy_targets", _class_loss("cross_entropy"),
+           (S((5, 4), gradgrad=True), S((2, 4, 3, 2)), S((4,), gradgrad=True),
+            S((5, 4), label_smoothing=0.2), S((5, 4), label_smoothing=-0.1),
+            S((4,), label_smoothing=0.4)), family="nn", kwargs=REDUCTIONS, **LOSS_TOL),
+    OpSpec("cross_entropy_uint8_targets", _class_loss("cross_entropy", dtype=np.uint8),
+           (S((5, 4)),), family="nn", kwargs=REDUCTIONS, **LOSS_TOL),
+    OpSpec("cross_entropy_weight_targets", _class_loss("cross_entropy", "weight"),
+           (S((5, 4), (4,)),), family="nn", domain=("real", "pos"), diff=(0,),
+           kwargs=REDUCTIONS, **LOSS_TOL),
+    OpSpec("cross_entropy_ignored", _class_loss("cross_entropy", ignored=True),
+           (S((6, 4), ignore_index=3), S((6, 4))), family="nn", kwargs=REDUCTIONS, **LOSS_TOL),
+    OpSpec("cross_entropy_weight_ignored", _class_loss("cross_entropy", "weight", ignored=True),
+           (S((6, 4), (4,), ignore_index=-1, gradgrad=True),
+            S((6, 4), (4,), ignore_index=0, label_smoothing=0.3, gradgrad=True),
+            S((2, 4, 3, 2), (4,), ignore_index=2, label_smoothing=0.1, gradgrad=True),
+            S((2, 3, 5), (3,), ignore_index=1)), family="nn", domain=("real", "pos"),
+           diff=(0,), kwargs=REDUCTIONS, **LOSS_TOL),
+    OpSpec("cross_entropy_probs_targets", _loss("cross_entropy"), (S((5, 4), (5, 4)),
+                                                                  S((4,), (4,))),
+           family="nn", domain=("real", "simplex"), kwargs=REDUCTIONS, **LOSS_TOL),
+    OpSpec("cross_entropy_probs_weight", _loss("cross_entropy", "weight"),
+           (S((5, 4), (5, 4), (4,), label_smoothing=0.25, gradgrad=True),
+            S((2, 4, 3, 2), (2, 4, 3, 2), (4,))), family="nn",
+           domain=("real", "simplex", "pos"), diff=(0, 1), kwargs=REDUCTIONS, **LOSS_TOL),
+    OpSpec("kl_div_targets", _loss("kl_div"),
+           (S((3, 4), (3, 4), gradgrad=True),
+            S((3, 4), (3, 4), log_target=True, domain=("log_simplex", "log_simplex"),
+              gradgrad=True)), family="nn", domain=("log_simplex", "simplex"),
+           kwargs=REDUCTIONS + ({"reduction": "batchmean"},), **LOSS_TOL),
     # ---- convolution and pooling: the base rows name the Functions; the _grid rows cross
     # stride / padding / dilation / groups / ceil_mode on one small shape
     OpSpec("conv2d", _conv("conv2d"),
@@ -1086,10 +1217,14 @@ SPECS: list[OpSpec] = [
     OpSpec("module_backward_hook", lambda lib, x: _hooked(lib, x), (S((2, 3)),),
            ("nn.modules._hooks._Identity",), "nn"),
     OpSpec("linear", lambda lib, x, w, b: F(lib).linear(x, w, b),
-           (S((2, 3), (4, 3), (4,)), S((3,), (2, 3), (2,)), S((2, 1, 3), (2, 3), (2,))),
-           (NN + "Linear",), "nn", composite=lambda lib, x, w, b: x @ w.T + b),
+           (S((2, 3), (4, 3), (4,)), S((3,), (2, 3), (2,)), S((2, 1, 3), (2, 3), (2,)),
+            S((5, 3), (4, 3), (4,), gradgrad=True), S((2, 5, 3), (4, 3), (4,), gradgrad=True),
+            S((3,), (4, 3), (4,), gradgrad=True), S((5, 3), (4, 3), (1,), gradgrad=True),
+            S((0, 3), (4, 3), (4,))),
+           (NN + "Linear",), "nn", composite=lambda lib, x, w, b: x @ w.T + b, **LOSS_TOL),
     OpSpec("linear_nobias", lambda lib, x, w: F(lib).linear(x, w),
-           (S((2, 3), (4, 3)), S((3,), (1, 3))), (NN + "Linear",), "nn"),
+           (S((2, 3), (4, 3)), S((3,), (1, 3)), S((5, 3), (4, 3), gradgrad=True),
+            S((5, 3), (3,), gradgrad=True)), (NN + "Linear",), "nn", **LOSS_TOL),
     OpSpec("softmax_F", lambda lib, x, **kw: F(lib).softmax(x, **kw), ALONG[:4],
            (RD + "Softmax",), "nn"),
     OpSpec("log_softmax_F", lambda lib, x, **kw: F(lib).log_softmax(x, **kw), ALONG[:4],
