@@ -245,3 +245,58 @@ def test_constant_and_unused_inputs() -> None:
 
 def test_accepts_a_single_tensor_as_inputs() -> None:
     assert gradcheck(lambda x: x.sin(), _x(3), **GRADCHECK_TOL)
+
+
+def test_strided_inputs_are_perturbed_through_their_strides() -> None:
+    """A transposed, every-other-element view is checked as it is (no contiguous copy)."""
+    big = np.random.default_rng(3).uniform(-2, 2, (4, 6))
+    x = chainrule.tensor(big, requires_grad=True)
+    view = x.detach()[:, ::2].t().requires_grad_()
+    assert not view.is_contiguous()
+    assert gradcheck(lambda v: (v * v).sin(), [view], **GRADCHECK_TOL)
+    with pytest.raises(GradcheckError, match="input element"):
+        gradcheck(_SinWrongAt.apply, [view], **GRADCHECK_TOL)
+
+
+class _SinOutOfGraph(Op):
+    """(sin x, cos x as a constant): the second output depends on x but records no graph."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * x.cos(),)
+
+
+def test_an_output_without_a_graph_must_be_constant() -> None:
+    """A float output that does not require grad claims a zero Jacobian: if finite differences
+    see it move, the claim is wrong (as PyTorch's gradcheck says too)."""
+    x = _x(2, 3)
+    both = lambda x: (_SinOutOfGraph.apply(x), x.detach().cos())  # noqa: E731
+    assert gradcheck(lambda x: (_SinOutOfGraph.apply(x), x.detach() * 0 + 1.0), [x],
+                     **GRADCHECK_TOL)
+    with pytest.raises(GradcheckError, match="output 1") as info:
+        gradcheck(both, [x], **GRADCHECK_TOL)
+    assert "analytical 0.0" in str(info.value)
+    # an integer output (argmax indices) is not differentiated at all
+    assert gradcheck(lambda x: x.max(dim=1), [x], **GRADCHECK_TOL)
+
+
+def test_check_op_and_gradcheck_are_one_checker() -> None:
+    """check_op's worst element is the entry gradcheck names, with the same two values."""
+    from chainrule.autograd import check_op
+    from chainrule.autograd.gradcheck import compare_jacobians
+
+    x = _x(2, 3)
+    mm = compare_jacobians(_SinWrongAt.apply, (x,), [0], eps=1e-6, atol=1e-6, rtol=1e-5)
+    assert (mm.output, mm.input, mm.in_element, mm.n_bad) == (0, 0, (1, 2), 1)
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(_SinWrongAt.apply, [x])
+    assert f"numerical {mm.numerical!r} but analytical {mm.analytical!r}" in str(info.value)
+    report = check_op(_SinWrongAt, (2, 3))
+    worst = next(r for r in report.failures if r.variant == "given").worst
+    assert worst.input == "x[1, 2]" and worst.rel_err == pytest.approx(0.5, rel=1e-6)
