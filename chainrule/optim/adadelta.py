@@ -30,6 +30,7 @@ class Adadelta(Optimizer):
         p = p - lr * delta
     state:  step (0-d tensor), square_avg (v), acc_delta (u)
     edges:  u starts at 0, so the first steps have size about lr * sqrt(eps)
+    foreach: accepted and recorded as in torch; chainrule has one (single-tensor) update
     """
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
