@@ -187,15 +187,17 @@ def _nested_to_array(data, op: str) -> np.ndarray:
 
 
 def cast_scalar(value, np_dtype: np.dtype, op: str):
-    """A fill value as a NumPy scalar of `np_dtype`, converted as PyTorch converts it.
+    """A fill value as the Python number `np_dtype` holds for it, as PyTorch converts it.
 
-    Anything becomes a bool; a float becomes an int by truncation; a value the dtype cannot
-    hold (300 into uint8, NaN into int64, 1e40 into float32) is a RuntimeError.
+    Anything becomes a bool; a float becomes an int by truncation (and float16 rounds); a
+    value the dtype cannot hold (300 into uint8, NaN into int64, 1e40 into float32) is a
+    RuntimeError. (A Python number, not a NumPy scalar: observers such as detect_anomaly
+    read constants as Python numbers.)
     """
     if isinstance(value, np.generic):
         value = value.item()
     if np_dtype.kind == "b":
-        return np.bool_(value)
+        return builtins.bool(value)
     if np_dtype.kind == "f":
         big = builtins.float(np.finfo(np_dtype).max)
         ok = not np.isfinite(value) or -big <= value <= big
@@ -205,7 +207,7 @@ def cast_scalar(value, np_dtype: np.dtype, op: str):
     if not ok:
         raise RuntimeError(f"{op}: value cannot be converted to type {np_dtype} without "
                            f"overflow (got {value!r}; use a wider dtype such as .to(float64))")
-    return np_dtype.type(value)
+    return np_dtype.type(value).item()
 
 
 def check_device(dev, op: str) -> None:
