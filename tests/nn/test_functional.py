@@ -468,8 +468,6 @@ def test_class_target_errors():
 
 def test_cross_entropy_specific_errors():
     x = _x(3, 4)
-    _raises(RuntimeError, "label_smoothing must be between 0.0 and 1.0. Got: 1.5",
-            F.cross_entropy, x, cr.tensor([0, 1, 2]), label_smoothing=1.5)
     _raises(RuntimeError, "label_smoothing must be between", F.cross_entropy, x,
             _x(3, 4).softmax(1), label_smoothing=2.0)
     _raises(RuntimeError, "Expected floating point type for target with class probabilities",
@@ -485,29 +483,15 @@ def test_regression_and_binary_loss_errors():
                 F.mse_loss, a, _x(3))
     _raises(NotImplementedError, "expected floating point", F.mse_loss,
             cr.ones(3, dtype=cr.int64), cr.ones(3, dtype=cr.int64))
-    _raises(ValueError, "Weights and input must have the same size", F.mse_loss, a, a,
-            weight=cr.ones(4))
-    _raises(RuntimeError, "smooth_l1_loss does not support negative values for beta",
-            F.smooth_l1_loss, a, a, beta=-1.0)
-    _raises(RuntimeError, "huber_loss does not support non-positive values for delta",
-            F.huber_loss, a, a, delta=0.0)
     p = a.sigmoid()
-    _raises(ValueError, "Using a target size .* that is different to the input size",
-            F.binary_cross_entropy, p, p[0])
     _raises(RuntimeError, "Found dtype torch.float64 but expected torch.float32",
             F.binary_cross_entropy, p, p.double())
-    _raises(RuntimeError, "all elements of input should be between 0 and 1",
-            F.binary_cross_entropy, a, p)
     _raises(RuntimeError, "all elements of target should be between 0 and 1",
             F.binary_cross_entropy, p, a)
     _raises(RuntimeError, "not differentiable with respect to argument 'weight'",
             F.binary_cross_entropy, p, p, weight=cr.ones(4, requires_grad=True))
-    _raises(ValueError, r"Target size \(torch.Size\(\[4\]\)\) must be the same as input size",
-            F.binary_cross_entropy_with_logits, a, p[0])
     _raises(RuntimeError, "the target must be floating point",
             F.binary_cross_entropy_with_logits, a, cr.ones(3, 4, dtype=cr.int64))
-    _raises(RuntimeError, "must match the size of tensor b", F.binary_cross_entropy_with_logits,
-            a, p, pos_weight=cr.ones(3))
     _raises(RuntimeError, "must match the size of tensor b", F.binary_cross_entropy_with_logits,
             a, p, weight=cr.ones(3))
     _raises(RuntimeError, "not differentiable with respect to argument 'pos_weight'",
@@ -523,16 +507,8 @@ def test_other_errors():
             cr.tensor([0.0, 1.0]))
     _raises(RuntimeError, "Can not infer total number of classes from empty tensor", F.one_hot,
             cr.zeros(0, dtype=cr.int64))
-    _raises(RuntimeError, r"mat1 and mat2 shapes cannot be multiplied \(3x4 and 3x5\)",
-            F.linear, _x(3, 4), _x(5, 3))
     _raises(RuntimeError, "expected weight to have the input's dtype", F.linear, _x(3, 4),
             _x(5, 4, dtype=np.float64))
-    _raises(RuntimeError, "bias of shape \\[3\\] can't be broadcast", F.linear, _x(3, 4),
-            _x(5, 4), _x(3))
-    _raises(ValueError, "min_val cannot be greater than max_val", F.hardtanh, _x(3),
-            2.0, 1.0)
-    _raises(RuntimeError, "Halving dimension must be even", F.glu, _x(3, 5))
-    _raises(RuntimeError, "glu does not support scalars", F.glu, _x())
     _raises(ValueError, "approximate", F.gelu, _x(3), approximate="fast")
     _raises(TypeError, "must be Tensor", F.relu, [1.0, 2.0])
 
