@@ -60,14 +60,13 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
                 if edge is None:
                     continue
                 g = in_grads[i] if i < len(in_grads) else None
-                if g is not None:
-                    g = _check_grad(node, i, g, edge)
                 nxt, nr = edge
                 if type(nxt) is not Node:
                     if g is not None:
-                        sink.send(nxt, g)
+                        sink.send(nxt, _check_grad(node, i, g, nxt.array.shape, nxt.array.dtype))
                     continue
                 if g is not None:
+                    g = _check_grad(node, i, g, *nxt._out_meta[nr])
                     nbuf = buffers.get(nxt) or buffers.setdefault(nxt, [None] * len(nxt._out_meta))
                     nbuf[nr] = g if nbuf[nr] is None else nbuf[nr] + g
                 deps[nxt] -= 1
@@ -265,27 +264,22 @@ def _check_result(node: Node, result: tuple) -> None:
             )
 
 
-def _check_grad(node: Node, i: int, grad, edge):
+def _check_grad(node: Node, i: int, grad, shape: tuple, dtype):
     """A returned gradient must match its input in shape; dtype is cast as PyTorch does."""
+    if type(grad) is Tensor and grad.array.shape == shape and grad.array.dtype == dtype:
+        return grad
     if not isinstance(grad, Tensor):
         raise TypeError(
             f"function {node.name()} returned a gradient of type {type(grad).__name__} at "
             f"index {i}; expected a Tensor or None"
         )
-    target, nr = edge
-    if type(target) is Node:
-        shape, dtype = target._out_meta[nr]
-    else:
-        shape, dtype = target.array.shape, target.array.dtype
     if grad.array.shape != shape:
         raise RuntimeError(
             f"function {node.name()} returned an invalid gradient at index {i} - got "
             f"{list(grad.array.shape)} but expected shape {list(shape)}. A backward must return "
             f"one gradient per input with the input's shape (reduce broadcast axes with sum_to)."
         )
-    if grad.array.dtype != dtype:
-        grad = grad.to(dtype)
-    return grad
+    return grad.to(dtype) if grad.array.dtype != dtype else grad
 
 
 def _hooked(hooks, grad):

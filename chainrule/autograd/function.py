@@ -202,17 +202,27 @@ class Function:
         if _state.enabled:
             raw, tracking = _find_edges(ctx, args)
         else:
-            raw, tracking = [a.array if isinstance(a, Tensor) else a for a in args], False
+            raw, tracking = [], False
+            for a in args:
+                raw.append(a.array if isinstance(a, Tensor) else a)
         if cls.array_forward:
             result = cls.forward(ctx, *raw, **kwargs)
         else:
             raw = args  # a user Function's forward sees (and saves) the Tensors themselves
             result = _tensor_forward(cls, ctx, args, kwargs)
-        outs = _wrap_outputs(cls, ctx, args, raw, result, tracking)
+        multi = type(result) is tuple
+        if multi:
+            outs = tuple([_wrap(r, ctx, i, tracking) for i, r in enumerate(result)])
+        else:
+            outs = (_wrap(result, ctx, 0, tracking),)
+        if tracking:
+            _record(ctx, args, raw, result if multi else (result,), outs)
+        if cls.is_view:
+            _share_version(cls, args, outs)
         if observers.forward:
             for observe in observers.forward:
                 observe(ctx, outs, args)
-        return outs if type(result) is tuple else outs[0]
+        return outs if multi else outs[0]
 
 
 def _find_edges(ctx, args) -> tuple:
@@ -263,39 +273,34 @@ def _tensor_forward(cls, ctx, args, kwargs):
     return result
 
 
-def _wrap_outputs(cls, ctx, args, raw, result, tracking: bool) -> tuple:
-    """Forward's result as Tensors; recorded: `ctx` becomes their grad_fn and saves resolve.
+def _wrap(r, ctx, i: int, tracking: bool):
+    """Output `i` of forward as a Tensor, with `ctx` as its grad_fn when it is differentiable.
 
-    An output is differentiable when it is floating point and not marked non-differentiable
-    (integer outputs such as argmax never get a grad_fn, as in PyTorch).
+    An output is differentiable when the op is recorded, it is floating point and forward did
+    not mark it non-differentiable (integer outputs such as argmax never get a grad_fn, as in
+    PyTorch). NumPy reductions return NumPy scalars: a Tensor always holds an ndarray.
     """
-    produced = result if type(result) is tuple else (result,)
-    non_diff = ctx._non_diff
-    outs = []
-    for i, r in enumerate(produced):
-        arr = r.array if isinstance(r, Tensor) else _as_array(r)
-        diff = tracking and arr.dtype.kind == "f" and not (
-            non_diff and any(r is o for o in non_diff))
-        outs.append(Tensor._make(arr, ctx if diff else None, i, diff))
-    if tracking:
-        ctx._out_meta = tuple((o.array.shape, o.array.dtype) for o in outs)
-        if ctx._to_save is not None:
-            ctx._saved = _resolve_saved(ctx._to_save, args, raw, produced, outs)
-            ctx._to_save = None
-    if cls.is_view:
-        _share_version(cls, args, outs)
-    return outs
+    arr = r if type(r) is np.ndarray else r.array if isinstance(r, Tensor) else np.asarray(r)
+    diff = tracking and arr.dtype.kind == "f" and not (
+        ctx._non_diff and any(r is o for o in ctx._non_diff))
+    return Tensor._make(arr, ctx if diff else None, i, diff)
+
+
+def _record(ctx, args, raw, produced: tuple, outs: tuple) -> None:
+    """A recorded op: its outputs' shapes (to check gradients) and its saves, resolved."""
+    if len(outs) == 1:  # (the common case, without a comprehension's cost)
+        ctx._out_meta = ((outs[0].array.shape, outs[0].array.dtype),)
+    else:
+        ctx._out_meta = tuple([(o.array.shape, o.array.dtype) for o in outs])
+    if ctx._to_save is not None:
+        ctx._saved = _resolve_saved(ctx._to_save, args, raw, produced, outs)
+        ctx._to_save = None
 
 
 class Op(Function):
     """Base of the built-in ops: `forward` is the NumPy kernel (arrays in, array out)."""
 
     array_forward = True
-
-
-def _as_array(value) -> np.ndarray:
-    # NumPy reductions return NumPy scalars; a Tensor always holds an ndarray.
-    return value if type(value) is np.ndarray else np.asarray(value)
 
 
 def _resolve_saved(values, args, raw, out_objs, outs) -> tuple:

@@ -598,8 +598,7 @@ def paths(loss, leaf, params=None, gradient=None, max_paths: int = MAX_PATHS) ->
                     nxt, nnr = edge
                     want = nxt._out_meta[nnr] if isinstance(nxt, Node) else \
                         (nxt.array.shape, nxt.array.dtype)
-                    if (gi.array.shape, gi.array.dtype) != want:
-                        gi = engine._check_grad(node, i, gi, edge)
+                    gi = engine._check_grad(node, i, gi, *want)
                 if is_hit:
                     todo.append((None, 0, gi, chain + [target], slots + [i]))
                 else:
