@@ -177,9 +177,10 @@ class Function:
     """
 
     array_forward = False  # Op (the built-ins) sets True: forward runs on ndarrays
-    # True: the output is always a view of input 0 (shares memory and version counter);
-    # "maybe": when NumPy could make one (reshape, basic indexing); False: never
+    # is_view: the output is a view of input 0 (shares its memory and version counter);
+    # may_copy: only when NumPy could make a view (reshape, basic indexing), checked per call
     is_view = False
+    may_copy = False
 
     @staticmethod
     def forward(ctx, *args, **kwargs):

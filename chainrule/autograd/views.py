@@ -30,7 +30,7 @@ def _share_version(cls, args, outs) -> None:
     on every transpose, so this must stay cheap.
     """
     base, out = args[0], outs[0]
-    if cls.is_view is not True and not np.may_share_memory(out.array, base.array):
+    if cls.may_copy and not np.may_share_memory(out.array, base.array):
         return  # e.g. a reshape that had to copy: not a view
     out._version = base._version
     out._base = base._base if base._base is not None else base

@@ -79,7 +79,8 @@ class GetItem(Op):
     backward:  gx = zeros_like(x) with g added at key     # repeated indices accumulate
     """
 
-    is_view = "maybe"  # a view for basic keys; advanced indexing copies
+    is_view = True
+    may_copy = True  # a view for basic keys; advanced indexing copies
 
     @staticmethod
     def forward(ctx, x, key):

@@ -63,7 +63,8 @@ class Reshape(Op):
     backward:  gx = g.reshape(x.shape)
     """
 
-    is_view = "maybe"  # a view when NumPy can make one, else a copy
+    is_view = True
+    may_copy = True  # a view when NumPy can make one, else a copy
 
     @staticmethod
     def forward(ctx, x, shape):
