@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from chainrule.autograd.engine import run_backward
 from chainrule.autograd.function import AccumulateGrad, Function, Node
 from chainrule.autograd.grad_mode import (
@@ -11,12 +13,13 @@ from chainrule.autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from chainrule.creation import as_tensor, zeros_like
+from chainrule.functions import stack
+from chainrule.tensor import Tensor
 
 
-def _seed_grads(outputs, grad_outputs, op: str):
+def _seed_grads(outputs, grad_outputs, op: str) -> list:
     """One upstream gradient per output: ones for scalars, else the caller must give one."""
-    from chainrule.tensor import Tensor
-
     grads = []
     for k, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(out, Tensor):
@@ -34,13 +37,9 @@ def _seed_grads(outputs, grad_outputs, op: str):
                     f"has shape {list(out.shape)}. Pass gradient= (a tensor of that shape), or "
                     f"reduce first, e.g. out.sum().backward()"
                 )
-            import numpy as np
-
             g = Tensor._make(np.ones(out.array.shape, out.array.dtype), None, 0, False)
         else:
             if not isinstance(g, Tensor):
-                from chainrule import as_tensor
-
                 g = as_tensor(g, dtype=out.dtype)
             if g.array.shape != out.array.shape:
                 raise RuntimeError(
@@ -54,13 +53,22 @@ def _seed_grads(outputs, grad_outputs, op: str):
 
 
 def _as_list(x):
-    from chainrule.tensor import Tensor
-
     if x is None:
         return None
     if isinstance(x, Tensor):
         return [x]
     return list(x)
+
+
+def _check_inputs(inputs: list, op: str) -> None:
+    if not inputs:
+        raise RuntimeError(f"{op}: 'inputs' argument to {op}() cannot be empty.")
+    for k, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: inputs must be Tensors, got {type(t).__name__} at {k}")
+        if not t.requires_grad:
+            raise RuntimeError(f"{op}: One of the differentiated Tensors (input {k}) does not "
+                               f"require grad")
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -70,53 +78,60 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if len(grads) != len(outputs):
         raise RuntimeError(f"backward: got {len(grads)} gradients for {len(outputs)} tensors")
     seeds = _seed_grads(outputs, grads, "backward")
-    if retain_graph is None:
-        retain_graph = create_graph
-    inp = _as_list(inputs)
-    if inp is not None:
-        if len(inp) == 0:
-            raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty.")
-        for t in inp:
-            if not t.requires_grad:
-                raise RuntimeError("backward: One of the differentiated Tensors does not "
-                                   "require grad")
-    results = run_backward(outputs, seeds, retain_graph, create_graph, inputs=inp,
-                           accumulate=True)
-    del results
+    inputs = _as_list(inputs)
+    if inputs is not None:
+        _check_inputs(inputs, "backward")
+    run_backward(outputs, seeds, create_graph if retain_graph is None else retain_graph,
+                 create_graph, inputs=inputs, accumulate=True)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
-    """The gradients of `outputs` with respect to `inputs`, returned (nothing is accumulated)."""
-    from chainrule.tensor import Tensor
+    """The gradients of `outputs` with respect to `inputs`, returned (nothing is accumulated).
 
+    is_grads_batched=True: each grad_output has a leading batch dimension and the result is
+    the stack of one vector-Jacobian product per batch entry (PyTorch computes them with
+    vmap; here they are a loop over the batch, with the same values). only_inputs is
+    accepted for compatibility: PyTorch ignores it too (deprecated).
+    """
     outs = _as_list(outputs)
     inp = _as_list(inputs)
-    single = isinstance(inputs, Tensor)
-    if not inp:
-        raise RuntimeError("grad: 'inputs' cannot be empty")
-    for k, t in enumerate(inp):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__} at {k}")
-        if not t.requires_grad:
-            raise RuntimeError(f"grad: One of the differentiated Tensors (input {k}) does not "
-                               f"require grad")
+    _check_inputs(inp, "grad")
     gouts = _as_list(grad_outputs) or [None] * len(outs)
     if len(gouts) != len(outs):
         raise RuntimeError(f"grad: got {len(gouts)} grad_outputs for {len(outs)} outputs")
-    seeds = _seed_grads(outs, gouts, "grad")
-    if retain_graph is None:
-        retain_graph = create_graph
     if allow_unused is None:
         allow_unused = materialize_grads
-    results = run_backward(outs, seeds, retain_graph, create_graph, inputs=inp,
-                           allow_unused=allow_unused, accumulate=False)
+    if is_grads_batched:
+        results = _batched_grad(outs, inp, gouts, retain_graph, create_graph, allow_unused)
+    else:
+        seeds = _seed_grads(outs, gouts, "grad")
+        results = run_backward(outs, seeds, create_graph if retain_graph is None else
+                               retain_graph, create_graph, inputs=inp,
+                               allow_unused=allow_unused, accumulate=False)
     if materialize_grads:
-        from chainrule import zeros_like
-
         results = [zeros_like(t) if r is None else r for t, r in zip(inp, results)]
-    del single
     return tuple(results)
+
+
+def _batched_grad(outs, inp, gouts, retain_graph, create_graph, allow_unused) -> list:
+    """grad(is_grads_batched=True): one backward per entry of the grad_outputs' first axis."""
+    sizes = {g.shape[0] if isinstance(g, Tensor) and g.ndim > 0 else None for g in gouts}
+    if len(sizes) != 1 or None in sizes:
+        raise RuntimeError(
+            "grad: is_grads_batched=True needs every grad_output to be a Tensor with the same "
+            f"leading batch dimension; got leading sizes {sorted(map(str, sizes))}")
+    (n,) = sizes
+    if n == 0:
+        raise RuntimeError("grad: is_grads_batched=True got a batch of size 0")
+    keep = create_graph if retain_graph is None else retain_graph
+    rows = []
+    for b in range(n):
+        seeds = _seed_grads(outs, [g[b] for g in gouts], "grad")
+        rows.append(run_backward(outs, seeds, keep or b < n - 1, create_graph, inputs=inp,
+                                 allow_unused=allow_unused, accumulate=False))
+    return [None if rows[0][k] is None else stack([row[k] for row in rows])
+            for k in range(len(inp))]
 
 
 from chainrule.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
