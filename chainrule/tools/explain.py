@@ -537,72 +537,79 @@ def paths(loss, leaf, params=None, gradient=None, max_paths: int = MAX_PATHS) ->
         raise TypeError(f"paths: leaf must be a Tensor, got {type(leaf).__name__}")
     seed = _seed_grads([loss], [gradient], "paths")[0]
     names = Names([loss], params)
-    target_node, target_nr = leaf.grad_fn, leaf._output_nr
     target = names.of_tensor(leaf, "leaf")
-
-    def hits(edge) -> bool:
-        if target_node is None:
-            return edge[0] is leaf
-        return edge[0] is target_node and edge[1] == target_nr
-
     if loss is leaf:
         return [Path([target], [], seed)]
-    root = loss.grad_fn
-    if root is None:
+    if loss.grad_fn is None:
         return []
-    # count[n]: paths from n to the target; children first, so one pass in reverse order
-    count: dict = {}
-    nodes, _, deps = graph.walk([loss])
-    for node in reversed(graph.topological_order(nodes, deps)):
-        if node is target_node:
-            count[node] = 0
-            continue
-        n = 0
-        for edge in node._edges:
-            if edge is not None:
-                n += 1 if hits(edge) else count.get(edge[0], 0)
-        count[node] = n
-    total = count[root]
+    walk = _PathWalk(loss, leaf, names, target)
+    total = walk.count[loss.grad_fn]
     if total > max_paths:
         raise RuntimeError(
             f"paths: {total} paths lead from {_root_name(loss, names)} to {target}, more than "
             f"max_paths={max_paths} (their number grows exponentially with depth). Use "
             f"autograd.explain(loss) for the node-by-node view, or pass a larger max_paths."
         )
-    shape, dtype = leaf.array.shape, leaf.array.dtype
-    found = []
-    # stack entries: (node, output_nr, gradient or None, names so far, slots so far)
-    stack = [(root, loss._output_nr, seed, [names.of_node(root)], [])]
     with grad_mode.no_grad():
+        return walk.run(loss, seed)
+
+
+class _PathWalk:
+    """Pushes the gradient down every path from the loss to one target, one path at a time."""
+
+    def __init__(self, loss, leaf, names: Names, target: str):
+        self.leaf, self.names, self.target = leaf, names, target
+        self.target_node, self.target_nr = leaf.grad_fn, leaf._output_nr
+        # count[n]: paths from n to the target; children first, so one pass in reverse order
+        self.count = {}
+        nodes, _, deps = graph.walk([loss])
+        for node in reversed(graph.topological_order(nodes, deps)):
+            self.count[node] = 0 if node is self.target_node else sum(
+                1 if self.hits(e) else self.count.get(e[0], 0)
+                for e in node._edges if e is not None)
+
+    def hits(self, edge) -> bool:
+        if self.target_node is None:
+            return edge[0] is self.leaf
+        return edge[0] is self.target_node and edge[1] == self.target_nr
+
+    def run(self, loss, seed) -> list:
+        """Depth first; each stack entry: (node, output_nr, gradient, names, slots so far)."""
+        found = []
+        stack = [(loss.grad_fn, loss._output_nr, seed, [self.names.of_node(loss.grad_fn)], [])]
         while stack:
             node, nr, g, chain, slots = stack.pop()
             if node is None:  # a finished path
-                found.append(Path(chain, slots, g if g is not None else
-                                  Tensor._make(np.zeros(shape, dtype), None, 0, False)))
-                continue
-            if g is not None:
-                buf = [None] * len(node._out_meta)
-                buf[nr] = g
-                in_grads = engine._call_backward(node, buf)
+                found.append(Path(chain, slots, g if g is not None else Tensor._make(
+                    np.zeros(self.leaf.array.shape, self.leaf.array.dtype), None, 0, False)))
             else:
-                in_grads = ()
-            todo = []
-            for i, edge in enumerate(node._edges):
-                if edge is None:
-                    continue
-                is_hit = hits(edge)
-                if not is_hit and count.get(edge[0], 0) == 0:
-                    continue
-                gi = in_grads[i] if i < len(in_grads) else None
-                if gi is not None:
-                    nxt, nnr = edge
-                    want = nxt._out_meta[nnr] if isinstance(nxt, Node) else \
-                        (nxt.array.shape, nxt.array.dtype)
-                    gi = engine._check_grad(node, i, gi, *want)
-                if is_hit:
-                    todo.append((None, 0, gi, chain + [target], slots + [i]))
-                else:
-                    todo.append((edge[0], edge[1], gi, chain + [names.of_node(edge[0])],
-                                 slots + [i]))
-            stack.extend(reversed(todo))  # popped in argument order
-    return found
+                stack.extend(reversed(self.step(node, nr, g, chain, slots)))  # argument order
+        return found
+
+    def step(self, node, nr: int, g, chain: list, slots: list) -> list:
+        """Run one node's backward on this path's gradient; the entries for its next edges."""
+        if g is not None:
+            buf = [None] * len(node._out_meta)
+            buf[nr] = g
+            in_grads = engine._call_backward(node, buf)
+        else:
+            in_grads = ()
+        todo = []
+        for i, edge in enumerate(node._edges):
+            if edge is None:
+                continue
+            is_hit = self.hits(edge)
+            if not is_hit and self.count.get(edge[0], 0) == 0:
+                continue
+            gi = in_grads[i] if i < len(in_grads) else None
+            if gi is not None:
+                nxt, nnr = edge
+                want = nxt._out_meta[nnr] if isinstance(nxt, Node) else \
+                    (nxt.array.shape, nxt.array.dtype)
+                gi = engine._check_grad(node, i, gi, *want)
+            if is_hit:
+                todo.append((None, 0, gi, chain + [self.target], slots + [i]))
+            else:
+                todo.append((edge[0], edge[1], gi, chain + [self.names.of_node(edge[0])],
+                             slots + [i]))
+        return todo

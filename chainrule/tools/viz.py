@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from chainrule.autograd.function import _CONST, _INPUT, _OUTPUT, Node
-from chainrule.tools.explain import SMALL, Names, values_text
+from chainrule.tensor import Tensor
+from chainrule.tools.explain import SMALL, Names, named_tensors, values_text
 
 _INSTALL = ("install Graphviz: `apt-get install graphviz` (Debian/Ubuntu), `brew install "
             "graphviz` (macOS) or `conda install graphviz`; the DOT text is always available as "
@@ -212,87 +213,95 @@ def graph(tensor, params=None, show_values: bool = False, show_saved: bool = Tru
     show_values: print the values and `.grad` of tensors with at most 6 elements.
     show_saved: draw what each node saved for backward (shape, and the name when known).
     """
-    from chainrule.tensor import Tensor
-
     roots = list(tensor) if isinstance(tensor, (list, tuple)) else [tensor]
     for k, r in enumerate(roots):
         if not isinstance(r, Tensor):
             raise TypeError(f"viz.graph: expected a Tensor (or a list of them), got "
                             f"{type(r).__name__} at {k}")
-    names = Names(roots, params)
-    nodes, edges = [], []
-    op_id = {node: f"n{k}" for k, node in enumerate(names.nodes)}
-    leaf_id = {id(leaf): f"l{k}" for k, leaf in enumerate(names.leaves)}
-    by_id = {id(t): t for _, t in _named(params)}
+    build = _Builder(Names(roots, params), params, show_values, show_saved)
+    for k, r in enumerate(roots):
+        build.output(r, k, len(roots))
+    for node in build.names.nodes:
+        build.op(node)
+    for leaf in build.names.leaves:
+        build.leaf(leaf)
+    return Graph(build.nodes, build.edges)
 
-    def tensor_lines(t) -> list[str]:
+
+class _Builder:
+    """Collects a Graph's boxes and arrows: outputs, op nodes (with their saves), leaves."""
+
+    def __init__(self, names: Names, params, show_values: bool, show_saved: bool):
+        self.names, self.show_values, self.show_saved = names, show_values, show_saved
+        self.nodes, self.edges = [], []
+        self.op_id = {node: f"n{k}" for k, node in enumerate(names.nodes)}
+        self.leaf_id = {id(leaf): f"l{k}" for k, leaf in enumerate(names.leaves)}
+        self.by_id = {id(t): t for _, t in _named(params)}
+        self.saved_count = 0
+
+    def tensor_lines(self, t) -> list[str]:
         lines = [_meta(t.array.shape, t.array.dtype)]
-        if show_values:
+        if self.show_values:
             lines += _values(t.array)
             g = t.grad if (t.grad_fn is None or t.retains_grad) else None
             if g is not None:
                 lines += _values(g.array, "grad = ")
         return lines
 
-    for r_k, r in enumerate(roots):
-        name = _root_name(r, names, r_k, len(roots))
-        label = [name, *tensor_lines(r)]
+    def output(self, r, k: int, n_roots: int) -> None:
+        name = _root_name(r, self.names, k, n_roots)
+        label = [name, *self.tensor_lines(r)]
         if not r.requires_grad:
             label.append("(no grad_fn: requires_grad=False)")
-        nodes.append(GraphNode(f"out{r_k}", "output", name, "\n".join(label),
-                               tuple(r.array.shape), r.array.dtype.name, root=True))
-        target = op_id.get(r.grad_fn) if r.grad_fn is not None else leaf_id.get(id(r))
+        self.nodes.append(GraphNode(f"out{k}", "output", name, "\n".join(label),
+                                    tuple(r.array.shape), r.array.dtype.name, root=True))
+        target = self.op_id.get(r.grad_fn) if r.grad_fn is not None else \
+            self.leaf_id.get(id(r))
         if target is not None:
-            edges.append(GraphEdge(f"out{r_k}", target, "output", r._output_nr))
+            self.edges.append(GraphEdge(f"out{k}", target, "output", r._output_nr))
 
-    saved_k = 0
-    for node in names.nodes:
-        nid = op_id[node]
-        label = [names.of_node(node)]
-        multi = len(node._out_meta) > 1
-        for nr, (shape, dtype) in enumerate(node._out_meta):
-            named = names.output.get((node, nr))
-            text = _meta(shape, dtype)
-            if multi:
-                text = f"out{nr}: {text}"
+    def op(self, node) -> None:
+        nid, meta = self.op_id[node], node._out_meta
+        label = [self.names.of_node(node)]
+        for nr, (shape, dtype) in enumerate(meta):
+            named = self.names.output.get((node, nr))
+            text = f"out{nr}: {_meta(shape, dtype)}" if len(meta) > 1 else _meta(shape, dtype)
             label.append(f"{named}: {text}" if named else text)
-            if show_values and named:
-                t = _find_output(node, nr, by_id)
-                if t is not None:
-                    label += tensor_lines(t)[1:]
-        if show_saved and node._saved is None and node._freed:
+            t = _find_output(node, nr, self.by_id) if self.show_values and named else None
+            if t is not None:
+                label += self.tensor_lines(t)[1:]
+        if self.show_saved and node._saved is None and node._freed:
             label.append("(saved tensors freed by backward)")
-        nodes.append(GraphNode(nid, "op", names.of_node(node), "\n".join(label),
-                               tuple(node._out_meta[0][0]) if node._out_meta else None,
-                               node._out_meta[0][1].name if node._out_meta else None))
+        self.nodes.append(GraphNode(nid, "op", self.names.of_node(node), "\n".join(label),
+                                    tuple(meta[0][0]) if meta else None,
+                                    meta[0][1].name if meta else None))
         for i, edge in enumerate(node._edges):
-            if edge is None:
-                continue
-            nxt = edge[0]
-            dst = op_id[nxt] if isinstance(nxt, Node) else leaf_id[id(nxt)]
-            edges.append(GraphEdge(nid, dst, "grad", i))
-        if show_saved and node._saved:
+            if edge is not None:
+                nxt = edge[0]
+                dst = self.op_id[nxt] if isinstance(nxt, Node) else self.leaf_id[id(nxt)]
+                self.edges.append(GraphEdge(nid, dst, "grad", i))
+        if self.show_saved and node._saved:
             for kind, value, _ in node._saved:
-                box = _saved_box(kind, value, names, show_values)
-                if box is None:
-                    continue
-                sid = f"s{saved_k}"
-                saved_k += 1
-                nodes.append(GraphNode(sid, "saved", box[0], "\n".join(box),
-                                       *_box_meta(kind, value)))
-                edges.append(GraphEdge(nid, sid, "saved"))
+                self.saved(nid, kind, value)
 
-    for leaf in names.leaves:
-        name = names.leaf[id(leaf)]
-        nodes.append(GraphNode(leaf_id[id(leaf)], "leaf", name,
-                               "\n".join([name, *tensor_lines(leaf)]),
-                               tuple(leaf.array.shape), leaf.array.dtype.name))
-    return Graph(nodes, edges)
+    def saved(self, nid: str, kind, value) -> None:
+        box = _saved_box(kind, value, self.names, self.show_values)
+        if box is None:
+            return
+        sid = f"s{self.saved_count}"
+        self.saved_count += 1
+        self.nodes.append(GraphNode(sid, "saved", box[0], "\n".join(box),
+                                    *_box_meta(kind, value)))
+        self.edges.append(GraphEdge(nid, sid, "saved"))
+
+    def leaf(self, leaf) -> None:
+        name = self.names.leaf[id(leaf)]
+        self.nodes.append(GraphNode(self.leaf_id[id(leaf)], "leaf", name,
+                                    "\n".join([name, *self.tensor_lines(leaf)]),
+                                    tuple(leaf.array.shape), leaf.array.dtype.name))
 
 
 def _named(params) -> list:
-    from chainrule.tools.explain import named_tensors
-
     return named_tensors(params)
 
 
@@ -401,8 +410,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _main(args) -> int:
-    from chainrule.tensor import Tensor
-
     if args.expr is None:
         loss, params = worked_example()
         if args.values:
