@@ -327,13 +327,8 @@ def test_variants_cover_broadcast_0d_size1_and_strides():
     assert len(report) == 3 * len(shapes)
 
 
-class _MulUnreduced(Function):
+class _MulUnreduced(_MulMeanBroadcast):
     """a * b whose backward forgets to undo the broadcast (the engine names the shapes)."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return a * b
 
     @staticmethod
     def backward(ctx, g):
