@@ -201,6 +201,31 @@ def _fail(msg: str, raise_exception: bool) -> bool:
     return False
 
 
+# PyTorch's other keyword arguments, each with the values under which this checker makes the
+# check PyTorch's would make. Any other value asks for a check that is not made here (batched
+# gradients, forward-mode AD, undefined gradients), so it raises rather than pass silently.
+_TORCH_OPTIONS = {
+    "nondet_tol": None,  # any value: chainrule's backward is deterministic
+    "check_undefined_grad": (False,), "check_grad_dtypes": (False,),
+    "check_batched_grad": (False,), "check_batched_forward_grad": (False,),
+    "check_forward_ad": (False,), "check_fwd_over_rev": (False,), "check_backward_ad": (True,),
+    "check_rev_over_rev": (True,), "gen_non_contig_grad_outputs": (False,),
+    "masked": (None, False),
+}
+
+
+def _check_options(label: str, options: dict) -> None:
+    for key, value in options.items():
+        if key not in _TORCH_OPTIONS:
+            raise TypeError(f"gradcheck({label}): unexpected keyword argument {key!r}")
+        allowed = _TORCH_OPTIONS[key]
+        if allowed is not None and value not in allowed:
+            raise NotImplementedError(
+                f"gradcheck({label}): {key}={value!r} is not implemented: this gradcheck "
+                f"compares backward with central differences only; leave {key} out (or pass "
+                f"{allowed[0]!r})")
+
+
 def _name_of(fn, name):
     owner = getattr(fn, "__self__", None)
     if isinstance(owner, type):  # MyOp.apply: name the op, not "Function.apply"
@@ -223,12 +248,16 @@ def _message(mm: Mismatch, label: str, atol: float, rtol: float) -> str:
 
 def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-6, rtol: float = 1e-5,
               raise_exception: bool = True, fast_mode: bool = False, seed: int = 0,
-              name: str | None = None, **_ignored) -> bool:
-    """True if the gradients of func at inputs match central differences (float64)."""
+              name: str | None = None, **torch_options) -> bool:
+    """True if the gradients of func at inputs match central differences (float64).
+
+    PyTorch's other options are accepted where they ask for no other check (see
+    _TORCH_OPTIONS); one that does raises NotImplementedError."""
     from chainrule.tensor import Tensor
 
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     label = _name_of(func, name)
+    _check_options(label, torch_options)
     diff = [k for k, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not diff:
         raise ValueError(f"gradcheck({label}): no input requires grad; create at least one "
@@ -278,7 +307,7 @@ def random_upstream(func, inputs, rng) -> tuple:
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-6,
                   rtol: float = 1e-5, raise_exception: bool = True, seed: int = 0,
-                  name: str | None = None, fast_mode: bool = False, **_ignored) -> bool:
+                  name: str | None = None, fast_mode: bool = False, **torch_options) -> bool:
     """gradcheck of the first derivatives: checks the second-order rules (backward of backward).
 
     The function checked is (inputs, upstream) -> autograd.grad(func(inputs), inputs, upstream,
@@ -288,6 +317,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
 
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     label = _name_of(func, name)
+    _check_options(label, torch_options)
     if grad_outputs is None:
         grad_outputs = random_upstream(func, inputs, np.random.default_rng(seed))
     elif not isinstance(grad_outputs, (tuple, list)):

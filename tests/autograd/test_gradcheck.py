@@ -284,3 +284,19 @@ def test_check_op_and_gradcheck_are_one_checker() -> None:
     report = check_op(_SinWrongAt, (2, 3))
     worst = next(r for r in report.failures if r.variant == "given").worst
     assert worst.input == "x[1, 2]" and worst.rel_err == pytest.approx(0.5, rel=1e-6)
+
+
+def test_pytorch_options_are_honoured_or_refused() -> None:
+    """PyTorch's keyword arguments: accepted where they ask for no other check, refused (not
+    silently ignored) where they ask for one this checker does not make."""
+    x = _x(2, 3)
+    assert gradcheck(lambda x: x.sin(), [x], nondet_tol=1e-3, check_batched_grad=False,
+                     check_forward_ad=False, check_backward_ad=True, masked=None)
+    assert gradgradcheck(lambda x: x.sin(), [x], check_rev_over_rev=True,
+                         gen_non_contig_grad_outputs=False)
+    with pytest.raises(NotImplementedError, match="check_forward_ad=True is not implemented"):
+        gradcheck(lambda x: x.sin(), [x], check_forward_ad=True)
+    with pytest.raises(NotImplementedError, match="check_batched_grad"):
+        gradgradcheck(lambda x: x.sin(), [x], check_batched_grad=True)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'tolerance'"):
+        gradcheck(lambda x: x.sin(), [x], tolerance=1e-3)
