@@ -35,6 +35,10 @@ from chainrule.nn.functional.activation import (
     tanhshrink,
     threshold,
 )
+from chainrule.nn.functional.attention import (
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
 from chainrule.nn.functional.conv import (
     conv1d,
     conv2d,
@@ -96,3 +100,4 @@ __all__ = [
     "smooth_l1_loss", "softmax", "softmin", "softplus", "softsign", "tanh", "tanhshrink",
     "threshold",
 ]
+__all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]
