@@ -66,6 +66,16 @@ from chainrule.nn.modules.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from chainrule.nn.modules.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNBase,
+    RNNCell,
+    RNNCellBase,
+)
 from chainrule.nn.modules.sparse import Embedding
 
 __all__ = [
@@ -80,3 +90,4 @@ __all__ = [
     "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softmax2d", "Softmin",
     "Softplus", "Softsign", "Tanh", "Tanhshrink", "Threshold", "Unflatten",
 ]
+__all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
