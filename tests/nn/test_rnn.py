@@ -168,6 +168,18 @@ def test_parameters_are_named_shaped_and_ordered_as_torch(kind):
     assert repr(ours) == repr(theirs)
 
 
+def test_positional_arguments_follow_torchs_order():
+    """RNN takes nonlinearity fourth; LSTM and GRU go on with bias, batch_first, dropout,
+    bidirectional (and proj_size for LSTM)."""
+    for name, args in (("RNN", (3, 4, 2, "relu", False, True, 0.25, True)),
+                       ("LSTM", (3, 4, 2, False, True, 0.25, True, 2)),
+                       ("GRU", (3, 4, 2, False, True, 0.25, True))):
+        ours, theirs = getattr(cr.nn, name)(*args), getattr(torch.nn, name)(*args)
+        assert repr(ours) == repr(theirs)
+        assert (ours.mode, ours.proj_size) == (theirs.mode, theirs.proj_size)
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"])
 def test_init_is_uniform_within_one_over_sqrt_hidden_from_the_generator(name):
     hidden = 64

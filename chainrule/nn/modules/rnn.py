@@ -248,14 +248,17 @@ class RNNBase(Module):
     # ----------------------------------------------------------------------------- forward
     def _state_tuple(self, hx):
         """The initial state as a tuple: (h0,) or, for the LSTM, (h0, c0); None if not given."""
-        return None if hx is None else (hx,)
+        if hx is None:
+            return None
+        return (hx[0], hx[1]) if self.mode == "LSTM" else (hx,)
 
     def _state_result(self, state):
         """The final state as forward returns it: h_n, or (h_n, c_n) for the LSTM."""
-        return state[0]
+        return state if self.mode == "LSTM" else state[0]
 
     def _state_sizes(self) -> list:
-        return [self._out_size]
+        """The last dimension of each state tensor: h (and the LSTM's c)."""
+        return [self._out_size, self.hidden_size] if self.mode == "LSTM" else [self._out_size]
 
     def _check_input(self, input, dims: int) -> None:
         weight = self.weight_ih_l0
@@ -420,15 +423,6 @@ class LSTM(RNNBase):
 
     def __init__(self, *args, **kwargs):
         super().__init__("LSTM", *args, **kwargs)
-
-    def _state_tuple(self, hx):
-        return None if hx is None else (hx[0], hx[1])
-
-    def _state_result(self, state):
-        return state
-
-    def _state_sizes(self) -> list:
-        return [self._out_size, self.hidden_size]
 
 
 class GRU(RNNBase):
