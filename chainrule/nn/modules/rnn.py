@@ -228,11 +228,10 @@ class RNNBase(Module):
         """Accepted for torch compatibility: torch packs the weights into one buffer for
         cuDNN; on the CPU (torch's and chainrule's) there is nothing to do."""
 
-    def _weights(self, index: int) -> tuple:
-        """(w_ih, w_hh, b_ih, b_hh, w_hr) of layer-and-direction `index`, None where absent."""
-        names = self._all_weights[index]
-        layer = names[0][len("weight_ih_l"):]
-        return tuple(getattr(self, f"{kind}_l{layer}", None)
+    def _weights(self, layer: int, direction: int) -> tuple:
+        """(w_ih, w_hh, b_ih, b_hh, w_hr) of one layer and direction, None where absent."""
+        suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+        return tuple(getattr(self, kind + suffix, None)
                      for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
 
     def extra_repr(self) -> str:
@@ -361,7 +360,7 @@ class RNNBase(Module):
                 index = layer * self._directions + direction
                 scan = _scan_reverse if direction == 1 else _scan_forward
                 out, final = scan(step, xs, tuple(s[index] for s in initial),
-                                  self._weights(index), sizes)
+                                  self._weights(layer, direction), sizes)
                 outs.append(out)
                 for kept, s in zip(finals, final):
                     kept.append(s)
