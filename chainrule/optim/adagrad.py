@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.optim.optimizer import (
-    Optimizer,
-    _check_flags,
-    _check_nonneg,
-    _step_tensor,
-    _value,
-)
+from chainrule.optim.optimizer import Optimizer, _step_tensor, _value
 from chainrule.tensor import Tensor
 
 __all__ = ["Adagrad"]
@@ -32,19 +26,12 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        _check_nonneg("learning rate", lr)
-        _check_nonneg("lr_decay value", lr_decay)
-        _check_nonneg("weight_decay value", weight_decay)
-        _check_nonneg("initial_accumulator_value value", initial_accumulator_value)
-        _check_nonneg("epsilon value", eps)
-        _check_flags("Adagrad", foreach=foreach, fused=fused, differentiable=differentiable)
         defaults = {
             "lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
             "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
             "maximize": maximize, "differentiable": differentiable, "fused": fused,
         }
+        self._check_options(defaults, "lr_decay", "initial_accumulator_value")
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
@@ -58,34 +45,21 @@ class Adagrad(Optimizer):
             np.full_like(p.array, self.defaults["initial_accumulator_value"]), None, 0, False)
         return state
 
-    def step(self, closure=None):
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            lr, lr_decay = _value(group["lr"]), _value(group["lr_decay"])
-            wd, eps, maximize = _value(group["weight_decay"]), _value(group["eps"]), \
-                group["maximize"]
-            for p, g in self._grads(group, "Adagrad"):
-                a = p.array
-                state = self.state[p]
-                if len(state) == 0:
-                    state = self._init_state(p)
-                s1, s2 = self._buffers(p)
-                step_t = state["step"].array
-                step_t += 1
-                step = float(step_t)
-                if maximize:
-                    g = np.negative(g, out=s1)
-                if wd != 0:
-                    np.multiply(a, wd, out=s2)
-                    g = np.add(g, s2, out=s1)
-                clr = lr / (1 + (step - 1) * lr_decay)
-                s = state["sum"].array
-                np.multiply(g, g, out=s2)
-                s += s2
-                std = np.sqrt(s, out=s2)
-                std += eps
-                np.multiply(g, clr, out=s1)
-                s1 /= std
-                a -= s1
-                p._version[0] += 1
-        return loss
+    def _update(self, p, g, group) -> None:
+        lr, lr_decay, eps = _value(group["lr"]), _value(group["lr_decay"]), _value(group["eps"])
+        a = p.array
+        state = self.state[p] or self._init_state(p)
+        s1, s2 = self._buffers(p)
+        step_t = state["step"].array
+        step_t += 1
+        step = float(step_t)
+        g = self._prepare_grad(g, a, group, lr, s1, s2)
+        clr = lr / (1 + (step - 1) * lr_decay)
+        s = state["sum"].array
+        np.multiply(g, g, out=s2)
+        s += s2
+        std = np.sqrt(s, out=s2)
+        std += eps
+        np.multiply(g, clr, out=s1)
+        s1 /= std
+        a -= s1

@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.autograd.grad_mode import enable_grad, no_grad
-from chainrule.optim.adamax import _check_lr, _lr_value
-from chainrule.optim.optimizer import Optimizer
+from chainrule.optim.optimizer import Optimizer, _lr_value
 from chainrule.tensor import Tensor
 
 __all__ = ["LBFGS"]
@@ -148,7 +147,6 @@ class LBFGS(Optimizer):
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):
-        _check_lr(lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         defaults = {
@@ -156,6 +154,7 @@ class LBFGS(Optimizer):
             "tolerance_grad": tolerance_grad, "tolerance_change": tolerance_change,
             "history_size": history_size, "line_search_fn": line_search_fn,
         }
+        self._check_options(defaults)
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")

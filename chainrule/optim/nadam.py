@@ -4,18 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.optim.adamax import _check_betas, _check_lr, _lr_value
-from chainrule.optim.optimizer import (
-    Optimizer,
-    _check_flags,
-    _check_nonneg,
-    _lerp,
-    _scalar_dtype,
-    _step_tensor,
-    _value,
-    _zeros_like,
-)
-from chainrule.tensor import Tensor
+from chainrule.optim.optimizer import Optimizer, _lerp, _lr_value, _mix_square, _value
 
 __all__ = ["NAdam"]
 
@@ -42,72 +31,38 @@ class NAdam(Optimizer):
     foreach: accepted and recorded as in torch; chainrule has one (single-tensor) update
     """
 
+    _scalar_state = ("step", "mu_product")
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):
-        _check_lr(lr)
-        _check_nonneg("epsilon value", eps)
-        betas = _check_betas(betas)
-        _check_nonneg("weight_decay value", weight_decay)
-        _check_nonneg("momentum_decay value", momentum_decay)
-        _check_flags("NAdam", foreach=foreach, capturable=capturable,
-                     differentiable=differentiable)
         defaults = {
             "lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
             "momentum_decay": momentum_decay, "decoupled_weight_decay": decoupled_weight_decay,
             "maximize": maximize, "foreach": foreach, "capturable": capturable,
             "differentiable": differentiable,
         }
+        self._check_options(defaults, "momentum_decay")
         super().__init__(params, defaults)
 
-    def _after_load(self) -> None:
-        super()._after_load()
-        for s in self.state.values():  # checkpoints that kept mu_product as a number
-            if isinstance(s, dict) and "mu_product" in s \
-                    and not isinstance(s["mu_product"], Tensor):
-                s["mu_product"] = Tensor._make(np.array(s["mu_product"], _scalar_dtype()),
-                                               None, 0, False)
-
-    def step(self, closure=None):
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            for p, g in self._grads(group, "NAdam"):
-                self._update(p, g, group)
-        return loss
-
     def _update(self, p, g, group) -> None:
-        lr, eps, wd = _lr_value(group["lr"]), _value(group["eps"]), _value(group["weight_decay"])
+        lr, eps = _lr_value(group["lr"]), _value(group["eps"])
         beta1, beta2 = (_value(b) for b in group["betas"])
         a = p.array
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = _step_tensor()
-            state["mu_product"] = _step_tensor(1.0)
-            state["exp_avg"] = _zeros_like(a)
-            state["exp_avg_sq"] = _zeros_like(a)
+        state = self._state(p, "exp_avg", "exp_avg_sq", mu_product=1.0)
         s1, s2, s3 = self._buffers(p, 3)
-        if group["maximize"]:
-            g = np.negative(g, out=s1)
         step_t = state["step"].array
         step_t += 1
         step = float(step_t)
         bias_correction2 = 1 - beta2**step
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                a *= 1 - lr * wd
-            else:
-                np.multiply(a, wd, out=s2)
-                g = np.add(g, s2, out=s1)
+        g = self._prepare_grad(g, a, group, lr, s1, s2)
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * group["momentum_decay"])))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * group["momentum_decay"])))
         mu_product = state["mu_product"].array
         mu_product *= mu                     # in the state's own dtype, as torch's mul_
         m, v = state["exp_avg"].array, state["exp_avg_sq"].array
         _lerp(m, g, 1 - beta1, s2)
-        v *= beta2
-        np.multiply(g, 1 - beta2, out=s2)
-        s2 *= g
-        v += s2
+        _mix_square(v, g, beta2, s2)
         denom = np.divide(v, bias_correction2, out=s2)
         np.sqrt(denom, out=denom)
         denom += eps
@@ -118,4 +73,3 @@ class NAdam(Optimizer):
         np.multiply(m, lr * mu_next / (1.0 - mu_product_next), out=s3)
         s3 /= denom
         a -= s3
-        p._version[0] += 1

@@ -1,10 +1,14 @@
 """Optimizer: parameter groups, per-parameter state, state_dict, zero_grad, step hooks.
 
-Subclasses write `step(closure=None)` as a loop over `param_groups` that updates each
-parameter's ndarray in place (`p.array`), in PyTorch's single-tensor (foreach=False) order of
-operations, so results agree with `torch.optim` to rounding. Updates record no graph: they
-touch arrays, not Tensors, and bump each parameter's version counter so that a backward which
-saved the old values notices the change.
+`Optimizer.step` visits every parameter that has a gradient and calls the subclass's
+`_update(p, g, group)`, which changes the parameter's ndarray in place (`p.array`) in
+PyTorch's single-tensor (foreach=False) order of operations, so results agree with
+`torch.optim` to rounding. Updates record no graph: they touch arrays, not Tensors, and `step`
+bumps each parameter's version counter so that a backward which saved the old values notices
+the change. What several optimizers share is written once here: the checks of lr, eps, betas,
+momentum and weight_decay (`_check_options`), the state made on a parameter's first step
+(`_state`), maximize and weight decay (`_prepare_grad`), and the in-place arithmetic they
+have in common (`_lerp`, `_mix_square`, `_sub_square`).
 
 State tensors carry torch's names (`momentum_buffer`, `exp_avg`, `step`, ...) so that
 `state_dict()` has the shape PyTorch users know:
@@ -178,6 +182,33 @@ def _check_nonneg(what: str, value) -> None:
         raise ValueError(f"Invalid {what}: {value}")
 
 
+def _check_lr(lr) -> None:
+    """torch's two learning-rate checks: a Tensor lr has 1 element, and 0 <= lr."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    _check_nonneg("learning rate", lr)
+
+
+def _check_betas(betas) -> tuple:
+    """torch's check of the Adam family's betas: 0 <= beta < 1 for both entries."""
+    betas = tuple(betas)
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas}")
+    for i, beta in enumerate(betas):
+        if not 0.0 <= _value(beta) < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+    return betas
+
+
+def _lr_value(lr):
+    """lr for the update arithmetic. A Tensor lr stays in its own dtype (a NumPy scalar), as
+    torch computes with the 0-d tensor: a float32 lr makes lr * (...) float32 there too."""
+    return lr.array[()] if isinstance(lr, Tensor) else lr
+
+
+_FLAGS = ("foreach", "fused", "capturable", "differentiable")
+
+
 def _check_flags(name: str, *, foreach=None, fused=None, capturable=False,
                  differentiable=False) -> None:
     """Accept torch's implementation switches; refuse the ones chainrule cannot honour."""
@@ -202,6 +233,9 @@ class Optimizer:
     each with a 'params' entry and optional per-group options). `defaults` fills the options a
     group leaves out.
     """
+
+    # state entries kept as 0-d tensors of the default float dtype (see _after_load)
+    _scalar_state: tuple = ("step",)
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
@@ -253,10 +287,29 @@ class Optimizer:
         self._after_load()
 
     def _after_load(self) -> None:
-        """Old checkpoints keep `step` as a number; make it the 0-d tensor torch now uses."""
+        """Old checkpoints keep `step` (and the other `_scalar_state` entries) as numbers;
+        make them the 0-d tensors torch now uses."""
         for s in self.state.values():
-            if isinstance(s, dict) and "step" in s and not isinstance(s["step"], Tensor):
-                s["step"] = _step_tensor(float(s["step"]))
+            if isinstance(s, dict):
+                for key in self._scalar_state:
+                    if key in s and not isinstance(s[key], Tensor):
+                        s[key] = _step_tensor(float(s[key]))
+
+    def _check_options(self, defaults: dict, *nonnegative: str) -> None:
+        """torch's checks and messages for the options optimizers share, where `defaults` has
+        them: lr, eps, betas (made a tuple), momentum, weight_decay and each option named in
+        `nonnegative` (>= 0), then the implementation flags. Called before any parameter is
+        read, as torch checks its arguments first."""
+        _check_lr(defaults["lr"])
+        if "eps" in defaults:
+            _check_nonneg("epsilon value", defaults["eps"])
+        if "betas" in defaults:
+            defaults["betas"] = _check_betas(defaults["betas"])
+        for key in ("momentum", "weight_decay", *nonnegative):
+            if key in defaults:
+                _check_nonneg(f"{key} value", defaults[key])
+        _check_flags(type(self).__name__, **{key: value for key, value in defaults.items()
+                                             if key in _FLAGS})
 
     # ------------------------------------------------------------------ groups
     def add_param_group(self, param_group: dict) -> None:
@@ -353,9 +406,53 @@ class Optimizer:
         with enable_grad():
             return closure()
 
+    def _state(self, p: Tensor, *zeros: str, **scalars: float) -> dict:
+        """p's state, filled on p's first step in torch's order: `step` (a 0-d counter at
+        0), a 0-d tensor of the counter's dtype per entry of `scalars` (name=initial value),
+        then an array of zeros shaped like p per name in `zeros`."""
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = _step_tensor()
+            for name, value in scalars.items():
+                state[name] = _step_tensor(value)
+            for name in zeros:
+                state[name] = _zeros_like(p.array)
+        return state
+
+    @staticmethod
+    def _prepare_grad(g: np.ndarray, a: np.ndarray, group: dict, lr, out: np.ndarray,
+                      tmp: np.ndarray) -> np.ndarray:
+        """The gradient an update reads, from g and the parameter's array a (torch's order):
+            g = -g                               if maximize
+            a = a * (1 - lr * weight_decay)      if decoupled_weight_decay (AdamW's form)
+            g = g + weight_decay * a             elif weight_decay != 0    (L2)
+        The result is g itself or `out`; `tmp` is scratch; both are shaped like a."""
+        if group["maximize"]:
+            g = np.negative(g, out=out)
+        wd = _value(group.get("weight_decay", 0))
+        if wd != 0:
+            if group.get("decoupled_weight_decay", False):
+                a *= 1 - lr * wd
+            else:
+                np.multiply(a, wd, out=tmp)
+                g = np.add(g, tmp, out=out)
+        return g
+
+    @_hooked_step
     def step(self, closure=None):
-        """Update the parameters once; closure() re-evaluates the loss and is returned."""
-        raise NotImplementedError
+        """Update the parameters once: `_update(p, g, group)` for each parameter p that has
+        a gradient (g its array), then bump p's version counter. closure() re-evaluates the
+        loss first; its value is returned."""
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            for p, g in self._grads(group, type(self).__name__):
+                self._update(p, g, group)
+                p._version[0] += 1
+        return loss
+
+    def _update(self, p: Tensor, g: np.ndarray, group: dict) -> None:
+        """One parameter's update, in place on p.array: each optimizer writes its own."""
+        raise NotImplementedError(f"{type(self).__name__} must define step() or _update()")
 
     # ------------------------------------------------------------------ hooks
     def register_step_pre_hook(self, hook) -> _RemovableHandle:
@@ -464,6 +561,15 @@ def _lerp(out: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray) -> N
     else:
         tmp *= 1 - weight
         np.subtract(end, tmp, out=out)
+
+
+def _mix_square(v: np.ndarray, g: np.ndarray, beta: float, tmp: np.ndarray) -> None:
+    """v = beta * v + (1 - beta) * g * g in place: a running average of the squared gradient
+    (torch's v.mul_(beta).addcmul_(g, g, value=1 - beta))."""
+    v *= beta
+    np.multiply(g, 1 - beta, out=tmp)
+    tmp *= g
+    v += tmp
 
 
 _SPLIT = {np.dtype(np.float64): 134217729.0, np.dtype(np.float32): 4097.0}  # 2**ceil(p/2) + 1

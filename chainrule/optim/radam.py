@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.optim.adamax import _check_betas, _check_lr, _lr_value
-from chainrule.optim.optimizer import (
-    Optimizer,
-    _check_flags,
-    _check_nonneg,
-    _lerp,
-    _step_tensor,
-    _value,
-    _zeros_like,
-)
+from chainrule.optim.optimizer import Optimizer, _lerp, _lr_value, _mix_square, _value
 
 __all__ = ["RAdam"]
 
@@ -44,53 +35,27 @@ class RAdam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False):
-        _check_lr(lr)
-        _check_nonneg("epsilon value", eps)
-        betas = _check_betas(betas)
-        _check_nonneg("weight_decay value", weight_decay)
-        _check_flags("RAdam", foreach=foreach, capturable=capturable,
-                     differentiable=differentiable)
         defaults = {
             "lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
             "maximize": maximize, "foreach": foreach, "capturable": capturable,
             "decoupled_weight_decay": decoupled_weight_decay, "differentiable": differentiable,
         }
+        self._check_options(defaults)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            for p, g in self._grads(group, "RAdam"):
-                self._update(p, g, group)
-        return loss
-
     def _update(self, p, g, group) -> None:
-        lr, eps, wd = _lr_value(group["lr"]), _value(group["eps"]), _value(group["weight_decay"])
+        lr, eps = _lr_value(group["lr"]), _value(group["eps"])
         beta1, beta2 = (_value(b) for b in group["betas"])
         a = p.array
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = _step_tensor()
-            state["exp_avg"] = _zeros_like(a)
-            state["exp_avg_sq"] = _zeros_like(a)
+        state = self._state(p, "exp_avg", "exp_avg_sq")
         s1, s2 = self._buffers(p)
-        if group["maximize"]:
-            g = np.negative(g, out=s1)
         step_t = state["step"].array
         step_t += 1
         step = float(step_t)
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                a *= 1 - lr * wd
-            else:
-                np.multiply(a, wd, out=s2)
-                g = np.add(g, s2, out=s1)
+        g = self._prepare_grad(g, a, group, lr, s1, s2)
         m, v = state["exp_avg"].array, state["exp_avg_sq"].array
         _lerp(m, g, 1 - beta1, s2)
-        v *= beta2
-        np.multiply(g, 1 - beta2, out=s2)
-        s2 *= g
-        v += s2
+        _mix_square(v, g, beta2, s2)
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step
         update = np.divide(m, bias_correction1, out=s1)
@@ -105,4 +70,3 @@ class RAdam(Optimizer):
             update *= ((rho_t - 4) * (rho_t - 2) * rho_inf
                        / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
         a -= update
-        p._version[0] += 1

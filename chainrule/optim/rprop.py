@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.optim.adamax import _check_lr
-from chainrule.optim.optimizer import Optimizer, _check_flags, _step_tensor, _value, _zeros_like
+from chainrule.optim.optimizer import Optimizer, _step_tensor, _value, _zeros_like
 from chainrule.tensor import Tensor
 
 __all__ = ["Rprop"]
@@ -30,46 +29,39 @@ class Rprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        _check_lr(lr)
         etas = tuple(etas)
-        if not 0.0 < etas[0] < 1.0 < etas[1]:
-            raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
-        _check_flags("Rprop", foreach=foreach, capturable=capturable,
-                     differentiable=differentiable)
         defaults = {
             "lr": lr, "etas": etas, "step_sizes": tuple(step_sizes), "foreach": foreach,
             "maximize": maximize, "differentiable": differentiable, "capturable": capturable,
         }
+        self._check_options(defaults)
+        if not 0.0 < etas[0] < 1.0 < etas[1]:
+            raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            etaminus, etaplus = group["etas"]
-            step_size_min, step_size_max = group["step_sizes"]
-            for p, g in self._grads(group, "Rprop"):
-                a = p.array
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["prev"] = _zeros_like(a)
-                    state["step_size"] = Tensor._make(np.full_like(a, _value(group["lr"])),
-                                                      None, 0, False)
-                s1, s2 = self._buffers(p)
-                if group["maximize"]:
-                    g = np.negative(g, out=s1)
-                state["step"].array += 1
-                prev, step_size = state["prev"].array, state["step_size"].array
-                sign = np.sign(np.multiply(g, prev, out=s2), out=s2)
-                sign[sign > 0] = etaplus
-                sign[sign < 0] = etaminus
-                sign[sign == 0] = 1
-                step_size *= sign
-                np.clip(step_size, step_size_min, step_size_max, out=step_size)
-                np.copyto(prev, g)
-                prev[sign == etaminus] = 0
-                np.sign(prev, out=s1)
-                s1 *= step_size
-                a -= s1
-                p._version[0] += 1
-        return loss
+    def _update(self, p, g, group) -> None:
+        etaminus, etaplus = group["etas"]
+        step_size_min, step_size_max = group["step_sizes"]
+        a = p.array
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = _step_tensor()
+            state["prev"] = _zeros_like(a)
+            lr = _value(group["lr"])
+            state["step_size"] = Tensor._make(np.full_like(a, lr), None, 0, False)
+        s1, s2 = self._buffers(p)
+        if group["maximize"]:
+            g = np.negative(g, out=s1)
+        state["step"].array += 1
+        prev, step_size = state["prev"].array, state["step_size"].array
+        sign = np.sign(np.multiply(g, prev, out=s2), out=s2)
+        sign[sign > 0] = etaplus
+        sign[sign < 0] = etaminus
+        sign[sign == 0] = 1
+        step_size *= sign
+        np.clip(step_size, step_size_min, step_size_max, out=step_size)
+        np.copyto(prev, g)
+        prev[sign == etaminus] = 0
+        np.sign(prev, out=s1)
+        s1 *= step_size
+        a -= s1

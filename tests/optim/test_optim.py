@@ -527,6 +527,17 @@ def test_user_defined_optimizer_on_the_base_class():
     assert seen == [True] and opt.state_dict()["state"] == {0: {"n": 1}}
 
 
+def test_subclass_without_step_or_update_is_refused_at_step():
+    class Empty(optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.1})
+
+    w = cr.tensor([1.0], requires_grad=True)
+    w.grad = cr.tensor([1.0])
+    with pytest.raises(NotImplementedError, match="Empty must define step"):
+        Empty([w]).step()
+
+
 def test_deepcopy_of_an_optimizer_is_independent():
     import copy
 
