@@ -45,6 +45,11 @@ from chainrule.nn.functional.conv import (
     conv_transpose1d,
     conv_transpose2d,
 )
+from chainrule.nn.functional.distance import (
+    cosine_similarity,
+    normalize,
+    pairwise_distance,
+)
 from chainrule.nn.functional.dropout import (
     dropout,
     dropout1d,
@@ -87,6 +92,14 @@ from chainrule.nn.functional.sparse import (
     embedding,
     one_hot,
 )
+from chainrule.nn.functional.vision import (
+    fold,
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+    upsample,
+)
 from chainrule.tensor import Tensor  # noqa: F401 - torch.nn.functional has it too
 
 __all__ = [
@@ -101,3 +114,5 @@ __all__ = [
     "threshold",
 ]
 __all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]
+__all__ += ["cosine_similarity", "fold", "interpolate", "normalize", "pairwise_distance",
+            "pixel_shuffle", "pixel_unshuffle", "unfold", "upsample"]

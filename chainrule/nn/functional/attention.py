@@ -174,6 +174,16 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads) 
     return batched
 
 
+def _as_batched(query, key, value, key_padding_mask, attn_mask, num_heads) -> tuple:
+    """(batched, query, key, value, key_padding_mask), unbatched inputs given a batch of 1."""
+    batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    return batched, query, key, value, key_padding_mask
+
+
 def _in_projection(query, key, value, w, b, separate) -> tuple:
     """Q = query W_q^T + b_q, K = key W_k^T + b_k, V = value W_v^T + b_v; W_q, W_k, W_v are
     the three row blocks of in_proj_weight, or the separate q/k/v_proj_weight."""
@@ -284,11 +294,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if static_k is not None or static_v is not None:
         raise NotImplementedError("multi_head_attention_forward: static_k / static_v are not "
                                   "in chainrule (pass key and value instead)")
-    batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
-    if not batched:
-        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-        if key_padding_mask is not None:
-            key_padding_mask = key_padding_mask.unsqueeze(0)
+    batched, query, key, value, key_padding_mask = _as_batched(
+        query, key, value, key_padding_mask, attn_mask, num_heads)
     tgt_len, bsz, embed_dim = query.shape
     key_padding_mask, attn_mask, is_causal = _mha_masks(query, key_padding_mask, attn_mask,
                                                         is_causal, need_weights)

@@ -27,6 +27,7 @@ from chainrule.nn.modules.activation import (
     Tanhshrink,
     Threshold,
 )
+from chainrule.nn.modules.attention import MultiheadAttention
 from chainrule.nn.modules.container import (
     ModuleDict,
     ModuleList,
@@ -35,8 +36,10 @@ from chainrule.nn.modules.container import (
     Sequential,
 )
 from chainrule.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from chainrule.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from chainrule.nn.modules.dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from chainrule.nn.modules.flatten import Flatten, Unflatten
+from chainrule.nn.modules.fold import Fold, Unfold
 from chainrule.nn.modules.linear import Bilinear, Identity, Linear
 from chainrule.nn.modules.loss import (
     BCELoss,
@@ -58,6 +61,7 @@ from chainrule.nn.modules.normalization import (
     InstanceNorm2d,
     LayerNorm,
 )
+from chainrule.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
 from chainrule.nn.modules.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -77,6 +81,14 @@ from chainrule.nn.modules.rnn import (
     RNNCellBase,
 )
 from chainrule.nn.modules.sparse import Embedding
+from chainrule.nn.modules.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+from chainrule.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BCELoss",
@@ -91,3 +103,7 @@ __all__ = [
     "Softplus", "Softsign", "Tanh", "Tanhshrink", "Threshold", "Unflatten",
 ]
 __all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
+__all__ += ["MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
+            "TransformerEncoder", "TransformerEncoderLayer"]
+__all__ += ["CosineSimilarity", "Fold", "PairwiseDistance", "PixelShuffle", "PixelUnshuffle",
+            "Unfold", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
