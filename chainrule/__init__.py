@@ -11,6 +11,8 @@ __version__ = "0.1.0"
 import sys as _sys
 
 from chainrule import autograd, dtypes, linalg
+from chainrule._compat.device import get_default_device, set_default_device
+from chainrule._format import get_printoptions, set_printoptions
 from chainrule.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -24,18 +26,24 @@ from chainrule.creation import (
     as_tensor,
     asarray,
     bernoulli,
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
     empty,
     empty_like,
     eye,
     from_numpy,
     full,
     full_like,
+    layout,
     linspace,
     logspace,
+    memory_format,
     multinomial,
     normal,
     ones,
     ones_like,
+    preserve_format,
     rand,
     rand_like,
     randint,
@@ -43,6 +51,9 @@ from chainrule.creation import (
     randn,
     randn_like,
     randperm,
+    sparse_coo,
+    sparse_csr,
+    strided,
     tensor,
     zeros,
     zeros_like,
@@ -137,15 +148,30 @@ def einsum(equation, *operands):
 
 
 _SUBMODULES = ("nn", "optim", "utils", "datasets", "labs", "distributions", "testing")
+# torch's device modules, answered as PyTorch's CPU build answers them (chainrule._compat)
+_COMPAT = ("cuda", "backends", "accelerator")
 
 
 def __getattr__(name: str):
     # `torch.nn`, `torch.optim`, ...: imported on first use, so `import chainrule` stays quick
-    if name in _SUBMODULES:
-        import importlib
+    import importlib
 
-        return importlib.import_module(f"chainrule.{name}")
-    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    if name in _SUBMODULES or name in _COMPAT:
+        path = f"chainrule.{name}" if name in _SUBMODULES else f"chainrule._compat.{name}"
+        module = importlib.import_module(path)
+        from chainrule._compat import name_modules
+
+        name_modules()  # under `chainrule run`: its modules name missing attributes as torch's
+        return module
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r} "
+                         f"(chainrule does not provide torch.{name})")
+
+
+def load_ipython_extension(ipython) -> None:
+    """`%load_ext chainrule`: from then on the notebook's `import torch` gives chainrule."""
+    from chainrule._compat import install
+
+    install()
 
 
 # The tools (anomaly, strict, explain, check_op, viz) sit above the core: imported last, they

@@ -215,4 +215,5 @@ def check_device(dev, op: str) -> None:
     name = getattr(dev, "type", dev)  # a device object has .type, a string is its own name
     if isinstance(name, str) and name.split(":")[0] == "cpu":
         return
-    raise RuntimeError(f"{op}: chainrule runs on the CPU only; device {dev!r} is not available")
+    raise RuntimeError(f"{op}: chainrule runs on the CPU only; device {str(dev)!r} is not "
+                       f"available")

@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     from chainrule.labs import cli as labs_cli
 
     labs_cli.add_parser(subparsers)
+    from chainrule._compat import run
+
+    run.add_parser(subparsers)
     bench = subparsers.add_parser(
         "bench", help="time workloads beside PyTorch (from a source checkout)",
         description="Run benchmarks/ (python -m benchmarks) from the current source checkout.")

@@ -17,6 +17,72 @@ from chainrule.random import numpy_rng
 from chainrule.tensor import Tensor
 
 
+class layout:  # noqa: N801
+    """How a tensor's elements are stored: chainrule has one, `torch.strided` (dense)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+class memory_format:  # noqa: N801
+    """The order of a dense tensor's elements in memory; chainrule's is always row-major,
+    `torch.contiguous_format`."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+strided, sparse_coo, sparse_csr = layout("strided"), layout("sparse_coo"), layout("sparse_csr")
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+
+
+def _check_storage(op: str, layout_=None, pin_memory=False, memory_format_=None,
+                   like=False) -> None:
+    """PyTorch's storage arguments: the values that describe what chainrule makes anyway
+    (dense, unpinned, row-major) pass; any other raises, naming the argument."""
+    if layout_ is not None and layout_ is not strided:
+        raise NotImplementedError(f"{op}: layout={layout_!r} is not supported: chainrule "
+                                  f"tensors are dense (torch.strided)")
+    if pin_memory:
+        raise RuntimeError(f"{op}: pin_memory=True requires a CUDA or other accelerator "
+                           f"backend; no pinned memory allocator is available (chainrule runs "
+                           f"on the CPU only)")
+    allowed = (None, contiguous_format, preserve_format) if like else (None, contiguous_format)
+    if memory_format_ is preserve_format and not like:
+        raise RuntimeError(f"{op}: unsupported memory format Preserve (preserve_format is for "
+                           f"the *_like factories)")
+    if memory_format_ not in allowed:
+        raise NotImplementedError(f"{op}: memory_format={memory_format_!r} is not supported: "
+                                  f"chainrule tensors are row-major (torch.contiguous_format)")
+
+
+def _write_out(out, array: np.ndarray, dtype, op: str) -> Tensor:
+    """`out=`: the result written into `out` (resized if its shape differs, as PyTorch does)."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if dtype is not None and dtypes.to_numpy_dtype(dtype) != out.array.dtype:
+        raise RuntimeError(f"{op}: dtype {dtype} does not match dtype of out parameter "
+                           f"({out.dtype})")
+    if out.requires_grad:
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic "
+                           f"differentiation, but one of the arguments requires grad.")
+    if out.array.shape == array.shape:
+        out.array[...] = array
+    else:
+        out.array = array.astype(out.array.dtype)
+    out._version[0] += 1  # shared with its views: saved copies of it see the change
+    return out
+
+
 def _finish(array: np.ndarray, requires_grad: bool, device, op: str) -> Tensor:
     if device is not None:
         check_device(device, op)
@@ -35,6 +101,7 @@ def _np_dtype(dtype, default=None):
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of `data` (nested lists, numbers, arrays, Tensors)."""
+    _check_storage("tensor", pin_memory=pin_memory)
     if isinstance(data, Tensor):
         array = data.array.copy()
     else:
@@ -68,23 +135,35 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array, None, 0, False)
 
 
-def _fill(op, size, value, dtype, requires_grad, device, default):
+def _fill(op, size, value, dtype, requires_grad, device, default, out=None):
     shape = shape_args(size, op)
+    if out is not None:
+        dt = _np_dtype(dtype, out.array.dtype if isinstance(out, Tensor) else None)
+        return _write_out(out, np.full(shape, value, dtype=dt), dtype, op)
     return _finish(np.full(shape, value, dtype=_np_dtype(dtype, default)), requires_grad,
                    device, op)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    return _fill("zeros", size, 0, dtype, requires_grad, device, dtypes.get_default_dtype().np)
+def zeros(*size, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False) -> Tensor:
+    _check_storage("zeros", layout)
+    return _fill("zeros", size, 0, dtype, requires_grad, device, dtypes.get_default_dtype().np,
+                 out)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    return _fill("ones", size, 1, dtype, requires_grad, device, dtypes.get_default_dtype().np)
+def ones(*size, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False) -> Tensor:
+    _check_storage("ones", layout)
+    return _fill("ones", size, 1, dtype, requires_grad, device, dtypes.get_default_dtype().np,
+                 out)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, memory_format=None) -> Tensor:
+    _check_storage("empty", layout, pin_memory, memory_format)
     # zero-filled: "uninitialised" memory would make programs irreproducible
-    return _fill("empty", size, 0, dtype, requires_grad, device, dtypes.get_default_dtype().np)
+    return _fill("empty", size, 0, dtype, requires_grad, device, dtypes.get_default_dtype().np,
+                 out)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -102,17 +181,23 @@ def _like(t: Tensor, dtype):
     return t.array.shape, _np_dtype(dtype, t.array.dtype)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:  # noqa: A002
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
+               memory_format=None) -> Tensor:
+    _check_storage("zeros_like", layout, False, memory_format, like=True)
     shape, dt = _like(input, dtype)
     return _finish(np.zeros(shape, dt), requires_grad, device, "zeros_like")
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:  # noqa: A002
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
+              memory_format=None) -> Tensor:
+    _check_storage("ones_like", layout, False, memory_format, like=True)
     shape, dt = _like(input, dtype)
     return _finish(np.ones(shape, dt), requires_grad, device, "ones_like")
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:  # noqa: A002
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
+               pin_memory=False, memory_format=None) -> Tensor:
+    _check_storage("empty_like", layout, pin_memory, memory_format, like=True)
     return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 

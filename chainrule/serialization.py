@@ -215,21 +215,55 @@ def _check_header(name: str, data: bytes) -> None:
                           f"safetensors)")
 
 
-def load(f, map_location=None, weights_only=True, **_ignored):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
+         **pickle_load_args):
     """Read what `save` wrote (or any safetensors file: then a dict of tensors).
 
     `f` is a path or a binary file object (read from its current position to the end).
+    PyTorch's other arguments are checked, not ignored: `map_location` may name the CPU
+    (a string, device, or a dict whose targets are the CPU) or be a function, called as
+    PyTorch calls it with each tensor's data and 'cpu'; `weights_only` may be anything, as
+    chainrule's files hold only tensors and plain values; `pickle_module`, `mmap=True` and
+    unpickler arguments raise, since chainrule never unpickles and reads the file whole.
     """
     from chainrule.tensor import Tensor
 
+    _check_load_options(pickle_module, mmap, pickle_load_args)
+    relocate = _map_location(map_location)
     data, name = _read(f)
     _check_header(name, data)
     tensors, meta = _tensors_and_metadata(name, data)
+    tensors = {k: relocate(v) for k, v in tensors.items()}
     if _META_KEY not in meta:
         return OrderedDict((k, Tensor._make(v, None, 0, False)) for k, v in tensors.items())
     structure = _parse_record(name, meta[_META_KEY])
     _check_structure(name, structure, tensors)
     return _decode(structure, tensors)
+
+
+def _check_load_options(pickle_module, mmap, pickle_load_args) -> None:
+    if pickle_module is not None:
+        raise NotImplementedError(f"load: pickle_module={pickle_module!r} is not supported: "
+                                  f"chainrule never unpickles (files are safetensors)")
+    if mmap:
+        raise NotImplementedError("load: mmap=True is not supported: chainrule reads the "
+                                  "whole file into memory; leave mmap unset")
+    if pickle_load_args:
+        raise NotImplementedError(f"load: unpickler arguments {sorted(pickle_load_args)} are "
+                                  f"not supported: chainrule never unpickles")
+
+
+def _map_location(map_location):
+    """What to do with each loaded array: nothing for the CPU; a user function's result."""
+    from chainrule._args import check_device
+
+    if callable(map_location):
+        return lambda array: np.asarray(map_location(array, "cpu"))
+    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
+    for target in targets:
+        if target is not None:
+            check_device(target, "load (map_location)")
+    return lambda array: array
 
 
 def _read(f):

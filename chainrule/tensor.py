@@ -1505,30 +1505,45 @@ class Size(tuple):
 
 
 class device:  # noqa: N801
-    """Only 'cpu' exists here; `device('cpu')` compares equal to the string 'cpu'."""
+    """A device name, as torch.device: `device("cuda")` and `device("cuda", 1)` construct
+    (scripts build them before asking `torch.cuda.is_available()`), but only 'cpu' holds
+    tensors: moving a tensor anywhere else raises (see `_args.check_device`)."""
 
     __slots__ = ("type", "index")
 
     def __init__(self, type="cpu", index=None):  # noqa: A002
         if isinstance(type, device):
             type, index = type.type, type.index  # noqa: A001
-        if str(type).split(":")[0] != "cpu":
-            raise RuntimeError(f"chainrule runs on the CPU only; device {type!r} is not available")
-        self.type = "cpu"
-        self.index = index
+        if not isinstance(type, str):
+            raise TypeError(f"device() expected a string like 'cpu' or 'cuda:0', "
+                            f"got {builtins.type(type).__name__}")
+        name, _, number = type.partition(":")
+        if name not in _DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at "
+                               f"start of device string: {type}")
+        if number:
+            if index is not None or not number.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            index = builtins.int(number)
+        self.type, self.index = name, index
 
     def __repr__(self) -> str:
-        return "device(type='cpu')"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __str__(self) -> str:
-        return "cpu"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other) -> bool:
-        return str(other) == "cpu"
+        # a string compares by name, so `x.device == "cpu"` reads as it looks
+        return str(other) == str(self)
 
     def __hash__(self) -> int:
-        return hash("cpu")
+        return hash(str(self))
 
+
+_DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "mtia", "hpu", "ipu")
 
 _CPU = device("cpu")
 

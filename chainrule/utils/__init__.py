@@ -1,5 +1,6 @@
-"""chainrule.utils, as torch.utils: `data` holds Dataset (and, later, DataLoader & co)."""
+"""chainrule.utils, as torch.utils: `data` (Dataset, samplers, DataLoader) and `benchmark`
+(Timer, Measurement)."""
 
-from chainrule.utils import data
+from chainrule.utils import benchmark, data
 
-__all__ = ["data"]
+__all__ = ["benchmark", "data"]
