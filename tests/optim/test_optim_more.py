@@ -1,11 +1,9 @@
 """Adadelta, Adamax, NAdam, RAdam, Rprop, ASGD, LBFGS and CyclicLR against torch 2.13.
 
-Optimizers run 100 steps from the same float64 start; after EVERY step the parameters of
-both libraries must agree elementwise to RTOL = 1e-12 (measured worst over these grids:
-about 1e-13; Rprop and Adamax agree to the bit). Gradients are computed in NumPy from each
-library's own parameters, g = c * x + sin(3 x) + noise_t, so the optimizer is the only thing
-compared. The last bits differ because torch's CPU kernels fuse multiply-adds and its sqrt
-is not correctly rounded.
+Optimizers run 100 steps of the problem in tests/optim/_problem.py; after EVERY step the
+parameters of both libraries must agree elementwise to RTOL = 1e-12 (measured worst over
+these grids: about 1e-13; Rprop and Adamax agree to the bit). The last bits differ because
+torch's CPU kernels fuse multiply-adds and its sqrt is not correctly rounded.
 
 LBFGS minimises a convex objective that changes each step (fresh noise, as in a stochastic
 setting), f_t(x) = sum(c x**2 / 2 + log(cosh x) / 2 + noise_t x), with one closure per step.
@@ -28,42 +26,22 @@ import pytest
 import chainrule as cr
 from chainrule import optim
 from tests._torch import torch
+from tests.optim._problem import (
+    COEF,
+    NOISE,
+    START,
+    STEPS,
+    _both_raise,
+    _lib,
+    _maker,
+    _params,
+    _rel,
+    _set_grads,
+)
 
 RTOL = 1e-12
 LBFGS_RTOL = 1e-10
-STEPS = 100
-SHAPES = [(3, 4), (5,)]
 NAMES = ["Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS"]
-
-_rng = np.random.default_rng(1234)
-START = [_rng.standard_normal(s) for s in SHAPES]
-COEF = [0.5 + _rng.random(s) for s in SHAPES]
-NOISE = [[0.1 * _rng.standard_normal(s) for s in SHAPES] for _ in range(STEPS)]
-
-
-def _grad(x: np.ndarray, i: int, t: int) -> np.ndarray:
-    return COEF[i] * x + np.sin(3 * x) + NOISE[t % STEPS][i]
-
-
-def _rel(a: np.ndarray, b: np.ndarray) -> float:
-    """Elementwise relative difference; entries below 1e-3 count absolutely."""
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-3)))
-
-
-def _lib(name):
-    return (cr, optim) if name == "cr" else (torch, torch.optim)
-
-
-def _params(lib, dtype=np.float64):
-    mod, _ = _lib(lib)
-    return [mod.tensor(a.astype(dtype), requires_grad=True) for a in START]
-
-
-def _set_grads(lib, params, t):
-    mod, _ = _lib(lib)
-    for i, p in enumerate(params):
-        x = p.detach().numpy()
-        p.grad = mod.tensor(_grad(x.astype(np.float64), i, t).astype(x.dtype))
 
 
 def _values(params):
@@ -143,9 +121,7 @@ def _case_id(name, kw):
 
 @pytest.mark.parametrize("name,kw", CASES, ids=[_case_id(n, kw) for n, kw in CASES])
 def test_matches_torch_at_every_step(name, kw):
-    def make(o, ps):
-        return getattr(o, name)(ps, **kw)
-
+    make = _maker(name, kw)
     ours, opt = _run("cr", make)
     theirs, topt = _run("torch", make)
     _assert_paths_close(ours, theirs)
@@ -176,9 +152,7 @@ FLOAT32 = [("Adadelta", dict(weight_decay=0.01)), ("Adamax", dict(lr=0.01)),
 
 @pytest.mark.parametrize("name,kw", FLOAT32, ids=[n for n, _ in FLOAT32])
 def test_float32_matches_torch(name, kw):
-    def make(o, ps):
-        return getattr(o, name)(ps, **kw)
-
+    make = _maker(name, kw)
     ours, opt = _run("cr", make, dtype=np.float32)
     theirs, _ = _run("torch", make, dtype=np.float32)
     for a, b in zip(ours[-1], theirs[-1]):
@@ -226,9 +200,7 @@ def _resumed(lib, make, source):
 
 @pytest.mark.parametrize("name,kw", ROUND_TRIP, ids=[n for n, _ in ROUND_TRIP])
 def test_state_dict_round_trip_mid_run_continues_like_torch(name, kw):
-    def make(o, ps):
-        return getattr(o, name)(ps, **kw)
-
+    make = _maker(name, kw)
     theirs, _, topt = _resumed("torch", make, "torch")
     ours, opt, opt2 = _resumed("cr", make, "cr")
     _assert_paths_close(ours, theirs)
@@ -241,9 +213,7 @@ def test_state_dict_round_trip_mid_run_continues_like_torch(name, kw):
 @pytest.mark.parametrize("name,kw", ROUND_TRIP, ids=[n for n, _ in ROUND_TRIP])
 def test_torch_state_dict_loads_and_continues(name, kw):
     """A torch optimizer's state_dict (torch tensors inside) restores a chainrule run."""
-    def make(o, ps):
-        return getattr(o, name)(ps, **kw)
-
+    make = _maker(name, kw)
     theirs, _, _ = _resumed("torch", make, "torch")
     ours, _, opt = _resumed("cr", make, "torch")
     assert all(isinstance(v, cr.Tensor) for s in opt.state.values() for v in s.values())
@@ -335,15 +305,6 @@ def test_step_skips_parameters_without_grad_and_bumps_versions():
 
 
 # ---------------------------------------------------------------------------------- errors
-def _both_raise(make, exc=ValueError):
-    """Both libraries raise the same exception type with the same message."""
-    with pytest.raises(exc) as ours:
-        make(optim, _params("cr"))
-    with pytest.raises(exc) as theirs:
-        make(torch.optim, _params("torch"))
-    assert str(ours.value) == str(theirs.value)
-
-
 @pytest.mark.parametrize("make", [
     lambda o, ps: o.Adadelta(ps, lr=-1),
     lambda o, ps: o.Adadelta(ps, rho=1.5),
