@@ -341,6 +341,41 @@ def test_transformer_encoder_causal_hint_and_batch_first():
     close(unbatched, causal[0])
 
 
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors")
+def test_transformer_encoder_inference_zeroes_padding_as_torch():
+    """In inference without gradients torch packs a left-aligned padded batch into a nested
+    tensor and returns zeros at the padded positions; chainrule does the same, and returns the
+    ordinary values where torch does (gradients on, a mask that is not left-aligned)."""
+    cm, tm = pair(lambda nn: nn.TransformerEncoder(nn.TransformerEncoderLayer(
+        DM, 2, FF, dropout=0.0, batch_first=True), 2, norm=nn.LayerNorm(DM)))
+    x = arr(N, S, DM, seed=9)
+    left = np.zeros((N, S), bool)
+    left[0, 3:] = True
+    left[2, 1:] = True
+    for kpm in (left, KPM):
+        with cr.no_grad(), torch.no_grad():
+            co = cm(cr.tensor(x), src_key_padding_mask=cr.tensor(kpm))
+            to = tm(torch.tensor(x), src_key_padding_mask=torch.tensor(kpm))
+        close(co, to)
+        assert (co.numpy()[kpm] == 0).all() == (kpm is left)
+    co, to = run_both(cm, tm, [x], dict(src_key_padding_mask=left))
+    assert (co.detach().numpy()[left] != 0).all()
+
+
+def test_transformer_encoder_nested_tensor_warning_as_torch():
+    for layer_kw in (dict(batch_first=False), dict(batch_first=True, norm_first=True),
+                     dict(batch_first=True, activation=lambda x: x)):
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            nn.TransformerEncoder(nn.TransformerEncoderLayer(DM, 2, FF, **layer_kw), 1)
+        with warnings.catch_warnings(record=True) as want:
+            warnings.simplefilter("always")
+            torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(DM, 2, FF, **layer_kw),
+                                        1)
+        assert [str(w.message) for w in got] == [str(w.message) for w in want]
+        assert len(got) == 1
+
+
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_transformer_decoder_and_transformer_match_torch(norm_first):
     cm, tm = pair(lambda nn: nn.TransformerDecoder(nn.TransformerDecoderLayer(

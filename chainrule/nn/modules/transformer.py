@@ -1,19 +1,26 @@
 """Transformer layers as torch.nn: encoder and decoder layers, their stacks, and Transformer.
 
 Submodule and parameter names are torch's (self_attn, multihead_attn, linear1, linear2,
-norm1..norm3, layers.0...), so state dicts load both ways. chainrule has no nested tensors:
-enable_nested_tensor is accepted and has no effect (in torch it only speeds up inference).
+norm1..norm3, layers.0...), so state dicts load both ways.
+
+chainrule has no nested tensors. Where torch's TransformerEncoder would pack its input into one
+(enable_nested_tensor, inference without gradients, a left-aligned src_key_padding_mask), it
+returns zeros at the padded positions; TransformerEncoder zeroes them too, so that programs
+which pool over all positions print torch's numbers.
 """
 
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 
+from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.functional import attention as A
+from chainrule.nn.functional._utils import nograd
 from chainrule.nn.modules.activation import GELU, ReLU
 from chainrule.nn.modules.attention import MultiheadAttention
 from chainrule.nn.modules.container import ModuleList
@@ -171,6 +178,25 @@ class TransformerDecoderLayer(Module):
         return self.dropout3(x)
 
 
+def _why_not_nested(layer) -> str:
+    """Why torch's TransformerEncoder would not use nested tensors with this layer ('' if it
+    would), in torch's words."""
+    e = "encoder_layer"
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f"{e} was not TransformerEncoderLayer"
+    attn = layer.self_attn
+    reasons = ((layer.norm_first, f"{e}.norm_first was True"),
+               (not attn.batch_first, f"{e}.self_attn.batch_first was not True(use batch_first "
+                                      f"for better inference performance)"),
+               (not attn._qkv_same_embed_dim, f"{e}.self_attn._qkv_same_embed_dim was not True"),
+               (attn.in_proj_bias is None, f"{e}.self_attn was passed bias=False"),
+               (not layer.activation_relu_or_gelu, f"{e}.activation_relu_or_gelu was not True"),
+               (layer.norm1.eps != layer.norm2.eps, f"{e}.norm1.eps was not equal to "
+                                                    f"{e}.norm2.eps"),
+               (attn.num_heads % 2 == 1, f"{e}.self_attn.num_heads is odd"))
+    return next((why for failed, why in reasons if failed), "")
+
+
 class TransformerEncoder(Module):
     """num_layers deep copies of encoder_layer applied in turn, then the optional norm.
 
@@ -184,8 +210,28 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
-        self.use_nested_tensor = False  # chainrule has no nested tensors
+        self.use_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        why_not = _why_not_nested(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
+                          f"because {why_not}", stacklevel=2)
+            self.use_nested_tensor = False
+
+    def _padding_kept(self, src, mask, key_padding_mask):
+        """The (N, S, 1) bool array of the positions torch's nested-tensor path keeps (the
+        others come out 0), or None where torch takes the ordinary path."""
+        first = self.layers[0]
+        if not self.use_nested_tensor or first.training or src.ndim != 3 \
+                or key_padding_mask is None or mask is not None:
+            return None
+        if is_grad_enabled() and (src.requires_grad or any(
+                p.requires_grad for p in first.parameters())):
+            return None
+        kept = key_padding_mask.array == 0
+        if (kept[:, 1:] & ~kept[:, :-1]).any():  # not left-aligned: torch does not pack
+            return None
+        return kept[:, :, None]  # (N, S, 1): the nested path needs batch_first
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         src_key_padding_mask = A._canonical_mask(src_key_padding_mask, "src_key_padding_mask",
@@ -193,10 +239,13 @@ class TransformerEncoder(Module):
         mask = A._canonical_mask(mask, "mask", None, "", src.array.dtype, False)
         batch_first = self.layers[0].self_attn.batch_first
         is_causal = _detect_is_causal_mask(mask, is_causal, _seq_len(src, batch_first))
+        kept = self._padding_kept(src, mask, src_key_padding_mask)
         output = src
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal,
                          src_key_padding_mask=src_key_padding_mask)
+        if kept is not None:
+            output = output.masked_fill(nograd(~kept), 0.0)
         return output if self.norm is None else self.norm(output)
 
 
