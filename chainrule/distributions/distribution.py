@@ -32,6 +32,14 @@ class lazy_property:  # noqa: N801 - torch's name
         return value
 
 
+def _defined_by_subclass(name: str) -> property:
+    """A property each distribution defines; read on one that does not, it raises
+    NotImplementedError naming the distribution and the property."""
+    def missing(self):
+        raise NotImplementedError(f"{type(self).__name__} does not implement {name}")
+    return property(missing)
+
+
 class Distribution:
     """Base of every distribution: shapes, argument validation, and the methods to override."""
 
@@ -77,21 +85,10 @@ class Distribution:
     def event_shape(self) -> Size:
         return self._event_shape
 
-    @property
-    def support(self):
-        raise NotImplementedError(f"{type(self).__name__} does not define support")
-
-    @property
-    def mean(self) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} does not implement mean")
-
-    @property
-    def mode(self) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} does not implement mode")
-
-    @property
-    def variance(self) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__} does not implement variance")
+    support = _defined_by_subclass("support")
+    mean = _defined_by_subclass("mean")
+    mode = _defined_by_subclass("mode")
+    variance = _defined_by_subclass("variance")
 
     @property
     def stddev(self) -> Tensor:

@@ -13,6 +13,11 @@ def _sum_rightmost(t, n: int):
     return t.sum(tuple(range(-n, 0))) if n > 0 else t
 
 
+def _from_base(name: str) -> property:
+    """A property that reads the base distribution's own."""
+    return property(lambda self: getattr(self.base_dist, name))
+
+
 class Independent(Distribution):
     """log_prob(x) = sum over the last n dims of base.log_prob(x); entropy likewise."""
 
@@ -30,25 +35,11 @@ class Independent(Distribution):
         super().__init__(shape[:len(shape) - event_dim], shape[len(shape) - event_dim:],
                          validate_args)
 
-    @property
-    def has_rsample(self):
-        return self.base_dist.has_rsample
-
-    @property
-    def support(self):
-        return self.base_dist.support
-
-    @property
-    def mean(self):
-        return self.base_dist.mean
-
-    @property
-    def mode(self):
-        return self.base_dist.mode
-
-    @property
-    def variance(self):
-        return self.base_dist.variance
+    has_rsample = _from_base("has_rsample")
+    support = _from_base("support")
+    mean = _from_base("mean")
+    mode = _from_base("mode")
+    variance = _from_base("variance")
 
     def sample(self, sample_shape=()):
         return self.base_dist.sample(sample_shape)

@@ -47,4 +47,7 @@ CASES = [
     ("mvn_scale_tril", {"loc": rng.standard_normal(3), "m": M},
      lambda D, lib, loc, m: D.MultivariateNormal(loc, scale_tril=_tril(lib, m)),
      rng.standard_normal(3)),
+    ("independent_normal", {"loc": rng.standard_normal((2, 3)), "scale": rng.uniform(0.5, 2, 3)},
+     lambda D, lib, loc, scale: D.Independent(D.Normal(loc, scale), 1),
+     rng.standard_normal((4, 2, 3))),
 ]

@@ -131,3 +131,18 @@ def test_mvn_matrices_match_torch():
         for attr in ("covariance_matrix", "precision_matrix", "scale_tril"):
             np.testing.assert_allclose(getattr(ours, attr).numpy(), getattr(theirs, attr).numpy(),
                                        rtol=1e-12, atol=1e-14, err_msg=f"{kw}: {attr}")
+
+
+def test_independent_takes_support_and_rsample_from_its_base():
+    p = D.Independent(D.Normal(cr.zeros(2, 3), cr.ones(3)), 1)
+    assert p.support is p.base_dist.support and p.has_rsample
+    assert not D.Independent(D.Bernoulli(probs=cr.full((2, 3), 0.5)), 2).has_rsample
+
+
+@pytest.mark.parametrize("name", ["support", "mean", "mode", "variance"])
+def test_a_distribution_without_a_property_says_which(name):
+    class Bare(D.Distribution):
+        pass
+
+    with pytest.raises(NotImplementedError, match=f"Bare does not implement {name}"):
+        getattr(Bare(), name)

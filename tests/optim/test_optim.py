@@ -185,9 +185,11 @@ def test_real_backward_loop_matches_torch():
         assert _rel(a, b) <= 1e-9
 
 
-def test_closure_is_called_with_grad_enabled_and_its_loss_returned():
+@pytest.mark.parametrize("name,lr,after", [("SGD", 0.1, [0.8, -1.6]),
+                                            ("Rprop", 0.5, [0.5, -1.5])])
+def test_closure_is_called_with_grad_enabled_and_its_loss_returned(name, lr, after):
     w = cr.tensor([1.0, -2.0], dtype=cr.float64, requires_grad=True)
-    opt = optim.SGD([w], lr=0.1)
+    opt = getattr(optim, name)([w], lr=lr)
 
     def closure():
         opt.zero_grad()
@@ -198,7 +200,7 @@ def test_closure_is_called_with_grad_enabled_and_its_loss_returned():
     with cr.no_grad():
         loss = opt.step(closure)
     assert loss.item() == 5.0
-    np.testing.assert_array_equal(w.detach().numpy(), [0.8, -1.6])
+    np.testing.assert_array_equal(w.detach().numpy(), after)
 
 
 # ---------------------------------------------------------------------------------- state_dict

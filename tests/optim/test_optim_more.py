@@ -275,21 +275,6 @@ def test_float32_tensor_lr_computes_like_torch(name):
     _assert_paths_close(ours, theirs)
 
 
-def test_closure_is_called_and_its_loss_returned():
-    w = cr.tensor([1.0, -2.0], dtype=cr.float64, requires_grad=True)
-    opt = optim.Rprop([w], lr=0.5)
-
-    def closure():
-        opt.zero_grad()
-        loss = (w * w).sum()
-        loss.backward()
-        return loss
-
-    with cr.no_grad():
-        assert opt.step(closure).item() == 5.0
-    np.testing.assert_array_equal(w.detach().numpy(), [0.5, -1.5])
-
-
 def test_step_skips_parameters_without_grad_and_bumps_versions():
     for name in NAMES[:-1]:
         ps = _params("cr")

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from chainrule.nn import functional as F
 from chainrule.nn.functional._utils import ntuple
-from chainrule.nn.modules._utils import (
-    factory_dtype,
-    new_parameter,
-    reset_weight_and_bias,
-)
+from chainrule.nn.modules._utils import factory_dtype, reset_weight_and_bias
+from chainrule.nn.modules.linear import add_weight_and_bias
 from chainrule.nn.modules.module import Module
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -67,11 +64,7 @@ class _ConvNd(Module):
         dt = factory_dtype(device, dtype)
         shape = (in_channels, out_channels // groups) if transposed else \
             (out_channels, in_channels // groups)
-        self.weight = new_parameter(shape + kernel_size, dt)
-        if bias:
-            self.bias = new_parameter((out_channels,), dt)
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, shape + kernel_size, out_channels, bias, dt)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

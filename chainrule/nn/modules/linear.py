@@ -10,6 +10,18 @@ from chainrule.nn.modules._utils import factory_dtype, new_parameter, reset_weig
 from chainrule.nn.modules.module import Module
 
 
+def add_weight_and_bias(layer: Module, weight_shape: tuple, out_features: int, bias: bool,
+                        dt) -> None:
+    """Register layer.weight of weight_shape and layer.bias of shape (out_features,), or a
+    None bias when bias is False, both uninitialised: the layer's reset_parameters fills
+    them. Shared by Linear, Bilinear and the conv layers."""
+    layer.weight = new_parameter(weight_shape, dt)
+    if bias:
+        layer.bias = new_parameter((out_features,), dt)
+    else:
+        layer.register_parameter("bias", None)
+
+
 class Identity(Module):
     """Returns its input unchanged (any constructor arguments are ignored)."""
 
@@ -33,11 +45,7 @@ class Linear(Module):
         dt = factory_dtype(device, dtype)
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = new_parameter((out_features, in_features), dt)
-        if bias:
-            self.bias = new_parameter((out_features,), dt)
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (out_features, in_features), out_features, bias, dt)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -64,11 +72,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = new_parameter((out_features, in1_features, in2_features), dt)
-        if bias:
-            self.bias = new_parameter((out_features,), dt)
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (out_features, in1_features, in2_features), out_features,
+                            bias, dt)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
