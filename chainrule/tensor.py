@@ -56,6 +56,7 @@ class Tensor:
     _hooks = None
     _post_acc_hooks = None
     _retains_grad = False
+    _tangents = None  # forward mode: {dual level: tangent} (autograd.forward_ad)
 
     def __new__(cls, *args, requires_grad: bool = False):
         if len(args) == 1 and not isinstance(args[0], builtins.int):

@@ -48,6 +48,8 @@ class Node:
     _post_hooks = None
     _site = None  # where the op was called (anomaly mode)
     _materialize = True  # set_materialize_grads: zeros for outputs that got no gradient
+    _for_forward = None  # save_for_forward: what a user Function's jvp reads
+    inputs = outputs = None  # the op's arguments and outputs while its jvp runs
 
     def __init__(self, fn):
         self._fn = fn
@@ -61,6 +63,10 @@ class Node:
         """Outputs (e.g. argmax indices) that never require grad."""
         self._non_diff = outputs
 
+    def save_for_forward(self, *values) -> None:
+        """Keep values for `jvp` (forward mode); there `ctx.saved_tensors` returns them."""
+        self._for_forward = values
+
     def set_materialize_grads(self, value: bool) -> None:
         """False: backward gets None (not zeros) for an output that received no gradient."""
         self._materialize = bool(value)
@@ -68,6 +74,8 @@ class Node:
     @property
     def saved_tensors(self) -> tuple:
         """The saved values as Tensors; raises if the graph was freed or a value was modified."""
+        if self._for_forward is not None and self.outputs is not None:  # inside jvp
+            return tuple(self._for_forward)
         saved = self._saved
         if saved is None:
             if self._freed:
@@ -190,6 +198,15 @@ class Function:
     def backward(ctx, *grads):
         raise NotImplementedError("subclasses of Function must implement backward(ctx, ...)")
 
+    @staticmethod
+    def jvp(ctx, *tangents):
+        """Forward mode: the outputs' tangents from one tangent per input (see forward_ad)."""
+        raise NotImplementedError(
+            f"{ctx._fn.__name__} has no jvp rule, so it cannot be used in forward mode AD "
+            f"(forward_ad.dual_level, func.jvp, func.jacfwd). Define "
+            f"`jvp(ctx, *tangents)` on the Function: it returns the output's tangent, the "
+            f"directional derivative of forward along the input tangents.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run forward; if grad is enabled and an input requires grad, record a Node.
@@ -220,6 +237,8 @@ class Function:
             _record(ctx, args, raw, result if multi else (result,), outs)
         if cls.is_view:
             _share_version(cls, args, outs)
+        if _state.dual_levels:  # forward mode: push the inputs' tangents through `jvp`
+            forward_ad.push_tangents(cls, ctx, args, outs)
         if observers.forward:
             for observe in observers.forward:
                 observe(ctx, outs, args)
@@ -333,4 +352,5 @@ def _resolve_saved(values, args, raw, out_objs, outs) -> tuple:
 from chainrule.tensor import Tensor  # noqa: E402 - tensor.py imports this module first
 
 # isort: split
+from chainrule.autograd import forward_ad  # noqa: E402 - after Tensor
 from chainrule.autograd.views import _share_version  # noqa: E402 - after Tensor

@@ -15,6 +15,7 @@ import threading
 
 class _State(threading.local):
     enabled = True
+    dual_levels = ()  # forward mode: the active dual levels (forward_ad.dual_level)
 
 
 _state = _State()

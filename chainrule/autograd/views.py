@@ -68,7 +68,8 @@ def _inplace(t: Tensor, op, other, ufunc, name: str) -> Tensor:
     if isinstance(other, np.generic):
         other = other.item()
     if _state.enabled and (t._requires_grad or (isinstance(other, Tensor) and
-                                                 other._requires_grad)):
+                                                 other._requires_grad)) or \
+            _state.dual_levels and has_tangent(t, other):
         return _inplace_unary(t, lambda x: binary_op(op, x, other, name), name)
     ta = t.array
     if isinstance(other, Tensor):
@@ -115,7 +116,8 @@ def _fill(t: Tensor, value, name: str) -> Tensor:
     if is_tensor and value.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                            f"with {value.ndim} dimensions.")
-    if not (_state.enabled and (t._requires_grad or (is_tensor and value._requires_grad))):
+    if not (_state.enabled and (t._requires_grad or (is_tensor and value._requires_grad)) or
+            _state.dual_levels and has_tangent(t, value)):
         try:
             t.array.fill(value.item() if is_tensor else value)
         except ValueError:  # NumPy refuses a read-only (expanded) array: say why in our words
@@ -150,9 +152,11 @@ def _inplace_unary(t: Tensor, fn, name: str) -> Tensor:
         result = fn(t)
         _assign(t, result.array, name)
         t._version[0] += 1
+        _carry_tangents(t, result)
         return t
     _inplace_check(t, name)
     old = Tensor._make(t.array.copy(), t.grad_fn, t._output_nr, t.requires_grad)
+    old._tangents = t._tangents
     result = fn(old)
     if result.array.shape != t.array.shape:
         raise RuntimeError(f"{name}: output with shape {list(t.shape)} doesn't match the "
@@ -177,12 +181,36 @@ def _inplace_unary(t: Tensor, fn, name: str) -> Tensor:
         base._version[0] += 1
         view = view_fn(base)
         t.grad_fn, t._output_nr, t._requires_grad = view.grad_fn, 0, True
+        _carry_tangents(t, result)
         return t
     _assign(t, result.array, name)
     t._version[0] += 1
     if result.requires_grad:
         t.grad_fn, t._output_nr, t._requires_grad = result.grad_fn, 0, True
+    _carry_tangents(t, result)
     return t
+
+
+def has_tangent(*values) -> bool:
+    """Whether any of `values` is a Tensor carrying a forward-mode tangent."""
+    return any(isinstance(v, Tensor) and v._tangents for v in values)
+
+
+def _carry_tangents(t: Tensor, result: Tensor) -> None:
+    """Forward mode: t takes the tangents of the result that replaced its values in place; a
+    view's base takes them in the view's region (as its values: ViewScatter)."""
+    if not (result._tangents or t._tangents):
+        return
+    t._tangents = None
+    for level, tangent in (result._tangents or {}).items():
+        forward_ad._set_tangent(t, level, tangent)
+    if t._base is None or t._view_spec is None:
+        return
+    spec, base = t._view_spec, t._base
+    for level, tangent in (t._tangents or {}).items():
+        old = forward_ad._tangent_of(base, level)
+        forward_ad._set_tangent(base, level, indexing.ViewScatter.apply(
+            old, tangent, lambda b: replay_view(spec, b)))
 
 
 def _assign(t: Tensor, values: np.ndarray, name: str) -> None:
@@ -197,5 +225,6 @@ def _fill_random(t: Tensor, values, name: str) -> Tensor:
     return t
 
 
+from chainrule.autograd import forward_ad  # noqa: E402
 from chainrule.ops import elementwise, indexing  # noqa: E402
 from chainrule.tensor import Tensor, as_operand, binary_op  # noqa: E402

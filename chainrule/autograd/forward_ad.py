@@ -1,0 +1,176 @@
+"""Forward-mode AD: dual tensors carry a tangent, and every op pushes it forward.
+
+    with forward_ad.dual_level():
+        x = forward_ad.make_dual(x0, v)          # x0 with tangent v
+        y = f(x)                                  # every op computes y's tangent too
+        y0, jv = forward_ad.unpack_dual(y)        # jv = J_f(x0) @ v
+
+Reverse mode runs the chain rule from the output back (one pass gives a gradient: a row of
+the Jacobian); forward mode runs it alongside the computation (one pass gives J v: a column,
+or any directional derivative). Each op states its own piece in a `jvp` rule beside its
+`backward`: `jvp(ctx, *tangents)` gets one tangent per input (zeros for a Tensor input
+without one, None for a non-Tensor argument) and returns the output's tangent, written with
+chainrule ops. So the tangent computation is itself differentiable: inside a backward pass
+it gives forward-over-reverse (Hessian-vector products), and inside another dual level it
+gives forward-over-forward.
+
+Levels nest. A tangent belongs to one level; while an op's rule computes the tangent of
+level L, level L is hidden (its tangents are first order: the rule must not see them), and
+the outer levels stay active, so the new tangent gets its own tangents there. Leaving a level
+drops every tangent it made, as PyTorch does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from typing import NamedTuple
+
+import numpy as np
+
+from chainrule.autograd import grad_mode
+
+_state = grad_mode._state  # _state.dual_levels: the active levels, innermost last
+_made: dict[int, weakref.WeakSet] = {}  # level -> the tensors that hold a tangent of it
+
+
+class UnpackedDualTensor(NamedTuple):
+    primal: object
+    tangent: object
+
+
+class dual_level(contextlib.ContextDecorator):
+    """A scope in which tensors may carry tangents; entering returns the level's number."""
+
+    def __enter__(self) -> int:
+        self.level = len(_state.dual_levels)
+        _state.dual_levels = (*_state.dual_levels, self.level)
+        _made[self.level] = weakref.WeakSet()
+        return self.level
+
+    def __exit__(self, *exc) -> bool:
+        for t in _made.pop(self.level):
+            t._tangents = {k: v for k, v in t._tangents.items() if k != self.level} or None
+        _state.dual_levels = tuple(k for k in _state.dual_levels if k != self.level)
+        return False
+
+
+def enter_dual_level() -> int:
+    """Enter a new dual level (as `dual_level().__enter__()`); leave it with exit_dual_level."""
+    scope = dual_level()
+    _open.append(scope)
+    return scope.__enter__()
+
+
+def exit_dual_level(*, level: int | None = None) -> None:
+    if not _open or (level is not None and _open[-1].level != level):
+        raise RuntimeError(f"exit_dual_level: level {level} is not the innermost open level "
+                           f"entered with enter_dual_level()")
+    _open.pop().__exit__(None, None, None)
+
+
+_open: list = []
+
+
+def _level(level, op: str) -> int:
+    if not _state.dual_levels:
+        raise RuntimeError(f"{op}: no dual level is active; call it inside "
+                           f"`with forward_ad.dual_level():`")
+    if level is None:
+        return _state.dual_levels[-1]
+    if level not in _state.dual_levels:
+        raise RuntimeError(f"{op}: dual level {level} is not active (active: "
+                           f"{list(_state.dual_levels)})")
+    return level
+
+
+def make_dual(tensor, tangent, *, level: int | None = None):
+    """A view of `tensor` whose tangent (at `level`, default the innermost) is `tangent`."""
+    level = _level(level, "make_dual")
+    for name, t in (("tensor", tensor), ("tangent", tangent)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"make_dual: {name} must be a Tensor, got {type(t).__name__}")
+    if tangent.shape != tensor.shape:
+        raise RuntimeError(
+            f"make_dual: trying to set a forward gradient that has a different size than that "
+            f"of the original Tensor: tangent {list(tangent.shape)}, tensor "
+            f"{list(tensor.shape)}")
+    if tensor.array.dtype.kind != "f" or tangent.array.dtype.kind != "f":
+        raise ValueError(f"make_dual: expected floating point tensors, got {tensor.dtype} and "
+                         f"{tangent.dtype} (only floating point values have tangents)")
+    with _hidden(level):
+        dual = tensor.view_as(tensor)
+    _set_tangent(dual, level, tangent.to(tensor.dtype))
+    return dual
+
+
+def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
+    """(primal, tangent): a view of `tensor` without the level's tangent, and the tangent."""
+    if not _state.dual_levels:
+        return UnpackedDualTensor(tensor, None)
+    level = _level(level, "unpack_dual")
+    tangent = tensor._tangents.get(level) if tensor._tangents else None
+    with _hidden(level):
+        primal = tensor.view_as(tensor)
+    return UnpackedDualTensor(primal, tangent)
+
+
+@contextlib.contextmanager
+def _hidden(level: int):
+    """Level `level` inactive inside: ops neither read nor make its tangents."""
+    prev = _state.dual_levels
+    _state.dual_levels = tuple(k for k in prev if k != level)
+    try:
+        yield
+    finally:
+        _state.dual_levels = prev
+
+
+def _set_tangent(t, level: int, tangent) -> None:
+    t._tangents = {**(t._tangents or {}), level: tangent}
+    _made[level].add(t)
+
+
+def push_tangents(cls, ctx, args: tuple, outs: tuple) -> None:
+    """After an op ran: for each active level some input has a tangent at, run the op's jvp.
+
+    Called by Function.apply only while a dual level is active.
+    """
+    for level in _state.dual_levels:
+        if not any(isinstance(a, Tensor) and a._tangents and level in a._tangents
+                   for a in args):
+            continue
+        tangents = [_tangent_of(a, level) for a in args]
+        ctx.inputs, ctx.outputs = args, outs
+        try:
+            with _hidden(level):
+                result = cls.jvp(ctx, *tangents)
+        finally:
+            ctx.inputs = ctx.outputs = None  # (the outputs hold ctx: leave no cycle behind)
+        for nr, (out, t) in enumerate(zip(outs, result if type(result) is tuple else
+                                          (result,))):
+            if t is not None and out.array.dtype.kind == "f":
+                _set_tangent(out, level, _checked(cls, nr, out, t))
+
+
+def _tangent_of(a, level: int):
+    """An input's tangent at `level`: its own, zeros for a Tensor without one, else None."""
+    if not isinstance(a, Tensor):
+        return None
+    t = a._tangents.get(level) if a._tangents else None
+    if t is None and a.array.dtype.kind == "f":
+        t = Tensor._make(np.zeros_like(a.array), None, 0, False)
+    return t
+
+
+def _checked(cls, nr: int, out, t):
+    if not isinstance(t, Tensor) or t.array.shape != out.array.shape:
+        got = list(t.array.shape) if isinstance(t, Tensor) else type(t).__name__
+        raise RuntimeError(
+            f"{cls.__name__}.jvp returned an invalid tangent for output {nr}: got {got}, "
+            f"expected a Tensor of shape {list(out.array.shape)} (one tangent per output, "
+            f"with the output's shape)")
+    return t if t.array.dtype == out.array.dtype else t.to(out.dtype)
+
+
+from chainrule.tensor import Tensor  # noqa: E402 - tensor.py imports function.py first
