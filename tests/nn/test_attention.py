@@ -118,6 +118,29 @@ def test_sdpa_dropout_keeps_or_rescales_each_weight():
     assert not F.scaled_dot_product_attention(q, k, v, dropout_p=1.0).numpy().any()
 
 
+def test_sdpa_and_multi_head_attention_second_derivatives():
+    """Composed of differentiable ops: exact first and second derivatives (finite
+    differences agree), masks included."""
+    q, k, v = (cr.tensor(arr(2, n, 4, seed=i), requires_grad=True)
+               for i, n in enumerate((3, 5, 5)))
+    mask = cr.tensor(MASK[:3, :5])
+
+    def sdpa(q, k, v):
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+
+    assert cr.autograd.gradcheck(sdpa, (q, k, v))
+    assert cr.autograd.gradgradcheck(sdpa, (q, k, v))
+    m = nn.MultiheadAttention(4, 2, kdim=3, vdim=3).double()
+    key = cr.tensor(arr(5, 2, 3, seed=4), requires_grad=True)
+
+    def mha(q, key):
+        return m(q, key, key, key_padding_mask=cr.tensor(KPM[:2, :5]))[0]
+
+    query = cr.tensor(arr(3, 2, 4, seed=5), requires_grad=True)
+    assert cr.autograd.gradcheck(mha, (query, key))
+    assert cr.autograd.gradgradcheck(mha, (query, key))
+
+
 def test_sdpa_errors():
     q, k, v = cr.randn(2, L, E), cr.randn(2, S, E), cr.randn(2, S, EV)
     sdpa = F.scaled_dot_product_attention

@@ -265,3 +265,24 @@ def test_distance_dtypes_and_errors():
     out = cr.empty(2, 3)
     F.normalize(x.detach(), out=out)
     np.testing.assert_allclose(out.numpy(), F.normalize(x).detach().numpy())
+
+
+SECOND_ORDER = {
+    "bilinear": lambda x: F.interpolate(x, scale_factor=1.5, mode="bilinear"),
+    "nearest": lambda x: F.interpolate(x, size=(4, 7)),
+    "unfold": lambda x: F.unfold(x, 2, padding=1),
+    "fold": lambda x: F.fold(x.reshape(1, 8, 3), (2, 6), 2, stride=(1, 2)),
+    "pixel_shuffle": lambda x: F.pixel_shuffle(x.reshape(1, 4, 3, 2), 2),
+    "normalize": lambda x: F.normalize(x),
+    "cosine_similarity": lambda x: F.cosine_similarity(x, x.flip(1) + 0.5),
+    "pairwise_distance": lambda x: F.pairwise_distance(x, 2 * x + 1, p=3.0),
+}
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER)
+def test_first_and_second_derivatives_numerically(name):
+    """Composed of differentiable ops, every layer here has exact first and second
+    derivatives: both agree with finite differences."""
+    x = cr.tensor(arr(1, 2, 3, 4, seed=12), requires_grad=True)
+    assert cr.autograd.gradcheck(SECOND_ORDER[name], (x,))
+    assert cr.autograd.gradgradcheck(SECOND_ORDER[name], (x,))
