@@ -1,4 +1,7 @@
-"""torch.linalg: norms (compositions of differentiable ops) and the SVD (forward only)."""
+"""torch.linalg: norms (compositions of differentiable ops) and the SVD (forward only).
+
+The two ops of their own, Norm2 and SVD, live with the matrix products in chainrule.ops.linalg.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from chainrule.autograd.function import Op
-from chainrule.tensor import Tensor, _axes
+from chainrule._args import to_axes
+from chainrule.ops.linalg import SVD, Norm2
+from chainrule.tensor import Tensor
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
@@ -20,7 +24,7 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
         x = x.to(dtype)
     if x.array.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: expected a floating point tensor, got {x.dtype}")
-    axes = _axes(dim, x.ndim, "vector_norm")
+    axes = to_axes(dim, x.ndim, "vector_norm")
     dim = None if axes is None else axes
     if ord == float("inf"):
         return x.abs().amax(dim if dim is not None else (), keepdim)
@@ -30,39 +34,10 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
         # a count: piecewise constant, but as in PyTorch it stays in the graph (gradient 0)
         return (x != 0).to(x.dtype).sum(dim, keepdim) + (x * 0.0).sum(dim, keepdim)
     if ord == 2:
-        return _Norm2.apply(x, axes, keepdim)
+        return Norm2.apply(x, axes, keepdim)
     if ord == 1:
         return x.abs().sum(dim, keepdim)
     return x.abs().pow(ord).sum(dim, keepdim).pow(1.0 / ord)
-
-
-class _Norm2(Op):
-    """sqrt(sum x^2) over axis.
-
-    forward:   out = sqrt(sum(x * x, axis))
-    backward:  gx = g * x / out,  with 0 where out == 0 (the subgradient PyTorch picks)
-    saved:     x, out
-    """
-
-    @staticmethod
-    def forward(ctx, x, axis, keepdims):
-        # an ndarray (never a NumPy scalar) of x's dtype, so that the saved value is the output
-        out = np.asarray(np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))).astype(
-            x.dtype, copy=False)
-        ctx.save_for_backward(x, out)
-        ctx.axis, ctx.keepdims, ctx.in_shape = axis, keepdims, x.shape
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        x, out = ctx.saved_tensors
-        from chainrule.ops.reduction import _kept_shape
-
-        if not ctx.keepdims:
-            kept = _kept_shape(ctx.in_shape, ctx.axis)
-            g, out = g.reshape(kept), out.reshape(kept)
-        safe = out.where(out != 0, 1.0)
-        return (g * x / safe).where(out != 0, 0.0), None, None
 
 
 def norm(x: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
@@ -112,26 +87,6 @@ class SVDResult(NamedTuple):
     Vh: Tensor
 
 
-class _SVD(Op):
-    """Singular value decomposition x = U diag(S) Vh (forward only).
-
-    backward:  not implemented: the rule (Townsend 2016) needs distinct singular values and
-               is a project of its own. Raises a clear error rather than a wrong gradient.
-    """
-
-    @staticmethod
-    def forward(ctx, x, full_matrices):
-        u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
-        return u.astype(x.dtype), s.astype(x.dtype), vh.astype(x.dtype)
-
-    @staticmethod
-    def backward(ctx, gu, gs, gvh):
-        raise NotImplementedError(
-            "the backward of linalg.svd is not implemented in chainrule; compute the SVD "
-            "under torch.no_grad() or on x.detach() when you only need its values"
-        )
-
-
 def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:  # noqa: N803 - PyTorch's name
     """A = U diag(S) Vh with singular values in descending order (torch.linalg.svd)."""
     if not isinstance(A, Tensor):
@@ -142,7 +97,7 @@ def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:  # noqa: N803 - PyT
     if A.array.dtype.kind != "f":
         raise RuntimeError(f"linalg.svd: expected a floating point tensor, got {A.dtype}")
     try:
-        return SVDResult(*_SVD.apply(A, full_matrices))
+        return SVDResult(*SVD.apply(A, full_matrices))
     except np.linalg.LinAlgError as e:
         raise RuntimeError(f"linalg.svd: the algorithm failed to converge ({e}); the input may "
                            f"contain nan or inf") from None

@@ -24,8 +24,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Op
+from chainrule.ops.elementwise import kept_for
 
 
 class Geometry(NamedTuple):
@@ -114,11 +114,9 @@ class Conv2d(Op):
             np.add(res, b.reshape(o, 1, 1), out=out)
         else:
             np.copyto(out, res)
-        need = ctx.needs_input_grad
-        if need:
-            ctx.save_for_backward(x, w)
-            ctx.geo, ctx.groups = geo, groups
-            ctx.cols = cols if need[1] else None
+        ctx.save_for_backward(x, w)
+        ctx.geo, ctx.groups = geo, groups
+        ctx.cols = kept_for(ctx, 1, cols)  # reused by the weight's gradient
         return out
 
     @staticmethod
@@ -159,9 +157,8 @@ class ConvInputGrad(Op):
         for i in range(geo.kh):
             for j in range(geo.kw):
                 gxp[_tap(geo, i, j)] += cols[:, i, j]
-        if ctx.needs_input_grad:
-            ctx.save_for_backward(g, w)
-            ctx.geo, ctx.groups = geo, groups
+        ctx.save_for_backward(g, w)
+        ctx.geo, ctx.groups = geo, groups
         return np.ascontiguousarray(_crop(gxp, geo).transpose(1, 0, 2, 3))
 
     @staticmethod
@@ -189,9 +186,8 @@ class ConvWeightGrad(Op):
             cols = _im2col(x, geo, groups)
         if gt is None:
             gt = _channels_first(g, groups)
-        if ctx.needs_input_grad:
-            ctx.save_for_backward(x, g)
-            ctx.geo, ctx.groups = geo, groups
+        ctx.save_for_backward(x, g)
+        ctx.geo, ctx.groups = geo, groups
         return np.matmul(gt, cols.transpose(0, 2, 1)).reshape(w_shape)
 
     @staticmethod
@@ -363,11 +359,10 @@ class Normalize(Op):
     forward:   xhat = (x - mean) * r,   r = 1 / sqrt(var + eps)   (mean, biased var over axes)
     backward:  gx = r * (g - mean(g) - xhat * mean(g * xhat))     # means over axes; the two
                                              # subtracted terms are d mean / dx and d var / dx
-    saved:     x, mean, r (xhat is recomputed: the output may be modified in place later)
+    saved:     x (mean, r and xhat are recomputed from it, so second derivatives see them
+               depend on x; the output itself may be modified in place later)
     edges:     `mean` / `var` may be passed in when the caller already computed them (batch
                norm updates running statistics with them); they must be x's own statistics.
-               Under create_graph the same formula is built from chainrule ops on x, so second
-               derivatives are exact.
     """
 
     @staticmethod
@@ -379,22 +374,14 @@ class Normalize(Op):
             var = np.mean(xhat * xhat, axes, keepdims=True)
         r = 1.0 / np.sqrt(var + eps)
         xhat *= r
-        if ctx.needs_input_grad:
-            ctx.save_for_backward(x)
-            ctx.axes, ctx.eps, ctx.mean, ctx.r = axes, eps, mean, r
+        ctx.save_for_backward(x)
+        ctx.axes, ctx.eps = axes, eps
         return xhat
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         axes = ctx.axes
-        if not grad_mode.is_grad_enabled():  # first order: NumPy on the saved statistics
-            ga = g.array
-            xhat = (x.array - ctx.mean) * ctx.r
-            gx = ga - ga.mean(axes, keepdims=True)
-            gx -= xhat * np.mean(ga * xhat, axes, keepdims=True)
-            gx *= ctx.r
-            return Tensor._make(gx, None, 0, False), None, None, None, None
         xc = x - x.mean(axes, keepdim=True)
         r = ((xc * xc).mean(axes, keepdim=True) + ctx.eps).rsqrt()
         xhat = xc * r
@@ -482,5 +469,3 @@ class ConstantPad(Op):
     def backward(ctx, g):
         return ConstantPad.apply(g, tuple((-a, -b) for a, b in ctx.pads), 0), None, None
 
-
-from chainrule.tensor import Tensor  # noqa: E402 - tensor.py imports this module

@@ -20,14 +20,53 @@ def _shape(v):
     return v.shape if isinstance(v, np.ndarray) else ()
 
 
-def _scale(g, c: np.ndarray):
-    """g * c for a constant array c (a bool mask or local slope): a piecewise rule's gradient.
+def _scale(g, c):
+    """g * c for a constant c (an array such as a bool mask or a local slope, or a float).
 
-    NumPy directly when no graph is recorded; under create_graph the Mul op (c a constant).
+    Backward rules do their arithmetic through this helper and `_mul` / `_sub`: with no graph
+    being recorded (a plain backward) they compute in NumPy directly, since the result needs
+    no history; under create_graph they record the op, so the rule is differentiable again.
     """
     if _state.enabled:
         return Mul.apply(g, c)
-    return Tensor._make(g.array * c, None, 0, False)
+    return _plain(g.array * c)
+
+
+def _mul(a, b):
+    """a * b for two Tensors in a backward rule (NumPy directly when nothing is recorded)."""
+    if _state.enabled:
+        return Mul.apply(a, b)
+    return _plain(a.array * b.array)
+
+
+def _sub(a, b):
+    """a - b for two Tensors in a backward rule (NumPy directly when nothing is recorded)."""
+    if _state.enabled:
+        return Sub.apply(a, b)
+    return _plain(a.array - b.array)
+
+
+def _plain(r):
+    """A Tensor with no history (NumPy hands back a scalar, not an array, for 0-d operands)."""
+    return Tensor._make(r if type(r) is np.ndarray else np.asarray(r), None, 0, False)
+
+
+def save_for_each_other(ctx, a, b) -> None:
+    """A product's saves: a if b needs a gradient, b if a does (none on an unrecorded call).
+
+    Each factor is needed only for the other's gradient; saving it only then keeps in-place
+    edits of the other legal, as in PyTorch (x[:, 0] = x[:, 3] * w works when w needs no
+    gradient).
+    """
+    need = ctx.needs_input_grad
+    if need:
+        ctx.save_for_backward(a if need[1] else None, b if need[0] else None)
+
+
+def kept_for(ctx, i: int, value):
+    """`value` if input i of the call needs a gradient (so a rule keeps only what it uses)."""
+    need = ctx.needs_input_grad
+    return value if need and need[i] else None
 
 
 class Add(Op):
@@ -39,8 +78,7 @@ class Add(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        if ctx.needs_input_grad:  # recorded: backward sums g back to these shapes
-            ctx.shapes = (_shape(a), _shape(b))
+        ctx.shapes = (_shape(a), _shape(b))
         return a + b
 
     @staticmethod
@@ -59,8 +97,7 @@ class Sub(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        if ctx.needs_input_grad:  # recorded: backward sums g back to these shapes
-            ctx.shapes = (_shape(a), _shape(b))
+        ctx.shapes = (_shape(a), _shape(b))
         return a - b
 
     @staticmethod
@@ -75,15 +112,14 @@ class Mul(Op):
 
     forward:   out = a * b
     backward:  ga = sum_to(g * b, a.shape)     gb = sum_to(g * a, b.shape)
-    saved:     b if a needs a gradient, a if b does (so x[:, 0] = x[:, 3] * 2 stays legal)
+    saved:     b if a needs a gradient, a if b does (so x[:, 0] = x[:, 3] * w stays legal when
+               w needs none)
     """
 
     @staticmethod
     def forward(ctx, a, b):
-        need = ctx.needs_input_grad
-        if need:  # recorded (else nothing is kept)
-            ctx.save_for_backward(a if need[1] else None, b if need[0] else None)
-            ctx.shapes = (_shape(a), _shape(b))
+        save_for_each_other(ctx, a, b)
+        ctx.shapes = (_shape(a), _shape(b))
         return a * b
 
     @staticmethod
@@ -106,10 +142,8 @@ class Div(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        need = ctx.needs_input_grad
-        if need:  # recorded (else nothing is kept)
-            ctx.save_for_backward(a if need[1] else None, b)
-            ctx.shapes = (_shape(a), _shape(b))
+        ctx.save_for_backward(kept_for(ctx, 1, a), b)
+        ctx.shapes = (_shape(a), _shape(b))
         with np.errstate(divide="ignore", invalid="ignore"):
             return a / b
 
@@ -623,7 +657,7 @@ class Maximum(Op):
 
     backward:  ga = sum_to(g * w, a.shape),   gb = sum_to(g * (1 - w), b.shape)
                w = 1 where a > b, 0.5 where a == b, 0 where a < b
-    saved:     a, b
+    saved:     w (a constant: the rule is piecewise linear)
     """
 
     @staticmethod
@@ -646,6 +680,7 @@ class Minimum(Op):
 
     backward:  ga = sum_to(g * w, a.shape),   gb = sum_to(g * (1 - w), b.shape)
                w = 1 where a < b, 0.5 where a == b, 0 where a > b
+    saved:     w (a constant: the rule is piecewise linear)
     """
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""Matrix products. `MatMul` is the one primitive; mm, bmm, mv, dot, outer are checked forms.
+"""Matrix products and torch.linalg's ops. `MatMul` is the one primitive of the products; mm,
+bmm, mv, dot, outer are checked forms of it. `Norm2` and `SVD` serve chainrule.linalg.
 
 For out = a @ b with out[i, k] = sum_j a[i, j] b[j, k]:
     d out[i, k] / d a[i, j] = b[j, k]   so   ga = g @ b^T
@@ -13,6 +14,8 @@ import numpy as np
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Op
+from chainrule.ops.elementwise import save_for_each_other
+from chainrule.ops.reduction import _kept_shape
 from chainrule.ops.shape import Permute, sum_to
 
 _state = grad_mode._state
@@ -28,10 +31,8 @@ class MatMul(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        need = ctx.needs_input_grad
-        if need:  # recorded (else nothing is kept)
-            ctx.save_for_backward(a if need[1] else None, b if need[0] else None)
-            ctx.shapes = (a.shape, b.shape)
+        save_for_each_other(ctx, a, b)
+        ctx.shapes = (a.shape, b.shape)
         return np.matmul(a, b)
 
     @staticmethod
@@ -39,18 +40,13 @@ class MatMul(Op):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         sa, sb = ctx.shapes
-        if not _state.enabled and len(sa) == 2 and len(sb) == 2:  # the hot path: NumPy directly
-            return (Tensor._make(np.matmul(g.array, b.array.T), None, 0, False) if need_a else
-                    None,
-                    Tensor._make(np.matmul(a.array.T, g.array), None, 0, False) if need_b else
-                    None)
         ga = sum_to(_mm(g, _mT(b)), sa) if need_a else None
         gb = sum_to(_mm(_mT(a), g), sb) if need_b else None
         return ga, gb
 
 
-# MatMul's backward runs at every training step; with no graph being recorded (a plain
-# backward) its two helpers go straight to NumPy, under create_graph they record ops.
+# The helpers of MatMul's rule (and Linear's): with no graph being recorded (a plain backward)
+# they compute in NumPy directly, under create_graph they record ops, as `sum_to` does.
 
 def _mT(x):
     """Swap the last two axes."""
@@ -61,9 +57,58 @@ def _mT(x):
 
 
 def _mm(a, b):
+    """a @ b for two Tensors of at least 2 dims."""
     if not _state.enabled:
         return Tensor._make(np.matmul(a.array, b.array), None, 0, False)
     return MatMul.apply(a, b)
+
+
+class Norm2(Op):
+    """The 2-norm sqrt(sum x^2) over axis (torch.linalg.vector_norm with ord=2).
+
+    forward:   out = sqrt(sum(x * x, axis))
+    backward:  gx = g * x / out,  with 0 where out == 0 (the subgradient PyTorch picks)
+    saved:     x, out
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        # an ndarray (never a NumPy scalar) of x's dtype, so that the saved value is the output
+        out = np.asarray(np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))).astype(
+            x.dtype, copy=False)
+        ctx.save_for_backward(x, out)
+        ctx.axis, ctx.keepdims, ctx.in_shape = axis, keepdims, x.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        if not ctx.keepdims:
+            kept = _kept_shape(ctx.in_shape, ctx.axis)
+            g, out = g.reshape(kept), out.reshape(kept)
+        safe = out.where(out != 0, 1.0)
+        return (g * x / safe).where(out != 0, 0.0), None, None
+
+
+class SVD(Op):
+    """Singular value decomposition x = U diag(S) Vh (torch.linalg.svd; forward only).
+
+    forward:   U, S, Vh = svd(x), singular values in descending order
+    backward:  not implemented: the rule (Townsend 2016) needs distinct singular values and
+               is a project of its own. Raises a clear error rather than a wrong gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, x, full_matrices):
+        u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
+        return u.astype(x.dtype), s.astype(x.dtype), vh.astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, gu, gs, gvh):
+        raise NotImplementedError(
+            "the backward of linalg.svd is not implemented in chainrule; compute the SVD "
+            "under torch.no_grad() or on x.detach() when you only need its values"
+        )
 
 
 def _check_pair(a, b, op: str) -> None:

@@ -6,10 +6,8 @@ the course material are dominated by per-op overhead), and a softmax cross-entro
 sigmoid cross-entropy on logits stays finite at logits of +-1e4 only if the log-sum-exp is
 formed inside one kernel.
 
-Every backward is written with chainrule ops, so it is differentiable again (second
-derivatives). Where a backward is hot (mse_loss, cross_entropy), it also has a NumPy path
-that computes the same formula directly; it runs only when no graph is being recorded
-(backward without create_graph), where nothing needs to differentiate it.
+Every backward is written with chainrule ops (or as a gradient op of its own, whose backward is
+in turn written with ops), so it is differentiable again (second derivatives).
 
 Constants (class indices, class weights, masks) are passed to forward as ndarrays, not as
 Tensors: they get no gradient slot. Glossary: x input, t target, w weight, g upstream grad.
@@ -22,13 +20,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Op
-from chainrule.ops.linalg import MatMul, matmul
+from chainrule.ops.elementwise import _mul, _scale, _sub
+from chainrule.ops.linalg import _mm, _mT, matmul
 from chainrule.ops.shape import sum_to
 from chainrule.tensor import Tensor
 
-_state = grad_mode._state
 _BCE_EPS = float(np.float32(1e-12))  # PyTorch's EPSILON is the float 1e-12f, also for doubles
 
 
@@ -42,7 +39,7 @@ def _reduce(loss: np.ndarray, reduction: str, denom) -> np.ndarray:
     return total / loss.dtype.type(denom) if denom else loss.dtype.type(np.nan)
 
 
-def _scale(reduction: str, denom) -> float:
+def _reduction_scale(reduction: str, denom) -> float:
     """d reduced / d loss_i: 1 for 'sum' and 'none', 1 / denom for 'mean' (nan if denom is 0)."""
     if reduction != "mean":
         return 1.0
@@ -55,7 +52,7 @@ def _per_target(coef, keep, reduction: str, denom):
     (PyTorch never writes an ignored target's gradient, so it stays 0 even when 'mean' over
     no kept target makes the scale 0 / 0.) A scalar when every target has the same weight.
     """
-    scale = _scale(reduction, denom)
+    scale = _reduction_scale(reduction, denom)
     if coef is None:
         return scale
     w = coef * scale
@@ -190,18 +187,16 @@ class CrossEntropy(Op):
 
     forward:   z = x - max(x);  e = exp(z);  s = sum(e);  loss_i = coef_i (log s_i - z[i, t_i])
                reduced as NllLoss (it is nll_loss(log_softmax(x)) in one pass)
-    backward:  gx = (softmax(x) - onehot(t)) * coef_i * g_i * scale    # d lse / d x = softmax
-               (0 for an ignored target, also when 'mean' over no kept target is nan)
-               NumPy from the saved e / s when no graph is recorded (the hot path); else
-               composed as PyTorch's log_softmax + nll_loss graph: gl = NllLossGrad(g),
-               gx = gl - softmax(x) * sum(gl), so second derivatives follow from those ops
+    backward:  gx = CrossEntropyGrad(g, x) = (softmax(x) - onehot(t)) * coef_i * g_i * scale
+               (d lse / d x = softmax; 0 for an ignored target, also when 'mean' over no kept
+               target is nan)
     saved:     x; e, s, t, coef * scale (constants)
     edges:     logits of +-1e4 are exact (z <= 0, so exp never overflows); 'mean' with every
                target ignored is nan, as PyTorch
     The kernel works on a class-major copy (classes on axis 0): with few classes, NumPy's
     loops along the class axis of an (N, C) array are short and slow; along N they are long.
     There, target i's class is at flat position t_i * K + i (K targets), so one `take` picks
-    z[t_i, i] and one assignment subtracts the one-hot in backward.
+    z[t_i, i] and one assignment subtracts the one-hot in the gradient.
     """
 
     @staticmethod
@@ -224,26 +219,60 @@ class CrossEntropy(Op):
             loss = np.where(keep, loss, loss.dtype.type(0))
         if coef is not None:
             loss *= coef
-        if ctx.needs_input_grad:  # recorded: keep what backward needs
-            ctx.save_for_backward(x)
-            ctx.e, ctx.s, ctx.flat = e, s, flat
-            ctx.targets = _Targets(x.shape, axis, safe,
-                                   _per_target(coef, keep, reduction, denom),
-                                   (t, weight, ignore_index, reduction))
+        ctx.save_for_backward(x)
+        ctx.parts = _Softmax(e, s, flat, _Targets(x.shape, axis, safe,
+                                                 _per_target(coef, keep, reduction, denom),
+                                                 (t, weight, ignore_index, reduction)))
         return _reduce(loss, reduction, denom)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        return CrossEntropyGrad.apply(g, x, ctx.parts), None, None, None, None
+
+
+class _Softmax(NamedTuple):
+    """What CrossEntropy's forward keeps for its gradient (class-major, as its kernel)."""
+
+    e: np.ndarray  # exp(x - max(x))
+    s: np.ndarray  # sum(e) over the classes
+    flat: np.ndarray  # the targets' flat positions in e
+    targets: _Targets
+
+
+class CrossEntropyGrad(Op):
+    """The gradient of CrossEntropy as an op: one kernel, and its own rule for second derivatives.
+
+    forward:   gx = (p - y) * c,   p = softmax(x) = e / s,   y = onehot(t),   c_i = w_i g_i
+               (w_i = coef_i * scale; x enters through the saved e and s)
+    backward:  gg = nll_loss(h, t) + sum_to(w * sum(p h, classes), g.shape)   # linear in g:
+                    the y part is -NllLossGrad(g), whose gradient is nll_loss
+               gx = c * (p h - p * sum(p h, classes))     # d p / d x = diag(p) - p p^T
+    saved:     g, x; e, s, t, w (constants)
+    edges:     'mean' over no kept target: gg is 0 / 0 = nan (nll_loss's), as PyTorch
+    """
+
+    @staticmethod
+    def forward(ctx, g, x, parts):
+        ctx.save_for_backward(g, x)
+        ctx.targets = tg = parts.targets
+        gx = parts.e / parts.s  # class-major, so g (shaped like the targets) broadcasts as is
+        gx.reshape(-1)[parts.flat] -= 1.0
+        gx *= g * tg.w
+        return gx if gx.ndim == 1 else gx.T if gx.ndim == 2 else np.moveaxis(gx, 0, 1)
+
+    @staticmethod
+    def backward(ctx, h):
+        g, x = ctx.saved_tensors
         tg = ctx.targets
-        if not _state.enabled:
-            gx = ctx.e / ctx.s  # class-major, so g (shaped like the targets) broadcasts as is
-            gx.reshape(-1)[ctx.flat] -= 1.0
-            gx *= g.array * tg.w
-            gx = gx if gx.ndim == 1 else gx.T if gx.ndim == 2 else np.moveaxis(gx, 0, 1)
-            return Tensor._make(gx, None, 0, False), None, None, None, None
-        gl = NllLossGrad.apply(g, tg)  # the gradient through log_softmax, as PyTorch's graph
-        return gl - x.softmax(tg.axis) * gl.sum(tg.axis, keepdim=True), None, None, None, None
+        p = x.softmax(tg.axis)
+        ph = p * h
+        w = tg.w if isinstance(tg.w, float) else Tensor._make(tg.w, None, 0, False)
+        gg = NllLoss.apply(h, *tg.args) + sum_to(w * ph.sum(tg.axis), g.array.shape)
+        c = g * w  # shaped like the targets (or 0-d): put the class axis back
+        if c.ndim:
+            c = c.unsqueeze(tg.axis)
+        return gg, c * (ph - p * ph.sum(tg.axis, keepdim=True)), None
 
 
 def _log_softmax_parts(a: np.ndarray, m: np.ndarray, flat: np.ndarray) -> tuple:
@@ -264,18 +293,14 @@ class MseLoss(Op):
 
     forward:   d = a - b;  out = d * d | sum(d * d) | sum(d * d) / d.size
     backward:  ga = sum_to(g * 2 d * scale, a.shape);   gb = -sum_to(g * 2 d * scale, b.shape)
-               NumPy from the saved d when no graph is recorded and the shapes agree (the
-               hot path: one multiply per input); else composed from a - b
-    saved:     a, b; d (a constant)
+    saved:     a, b
     """
 
     @staticmethod
     def forward(ctx, a, b, reduction):
         d = a - b
         ctx.save_for_backward(a, b)
-        ctx.d, ctx.reduction = d, reduction
-        ctx.scale = 2.0 * _scale(reduction, d.size)
-        ctx.same = a.shape == b.shape
+        ctx.scale = 2.0 * _reduction_scale(reduction, d.size)
         if reduction == "none":
             return d * d
         sq = np.vdot(d, d) if d.ndim else d * d
@@ -287,15 +312,9 @@ class MseLoss(Op):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad[:2]
-        if not _state.enabled and ctx.same:
-            ga = ctx.d * (g.array * ctx.scale)
-            if type(ga) is not np.ndarray:  # 0-d inputs: NumPy hands back a scalar
-                ga = np.asarray(ga)
-            return (Tensor._make(ga, None, 0, False) if need_a else None,
-                    Tensor._make(np.negative(ga), None, 0, False) if need_b else None, None)
-        gd = g * (a - b) * ctx.scale
+        gd = _mul(_scale(g, ctx.scale), _sub(a, b))
         return (sum_to(gd, a.array.shape) if need_a else None,
-                sum_to(-gd, b.array.shape) if need_b else None, None)
+                sum_to(_scale(gd, -1.0), b.array.shape) if need_b else None, None)
 
 
 class BinaryCrossEntropy(Op):
@@ -317,7 +336,7 @@ class BinaryCrossEntropy(Op):
             loss *= weight
         ctx.save_for_backward(x, t)
         ctx.weight, ctx.reduction = weight, reduction
-        ctx.scale = _scale(reduction, loss.size)
+        ctx.scale = _reduction_scale(reduction, loss.size)
         return _reduce(loss.astype(x.dtype, copy=False), reduction, loss.size)
 
     @staticmethod
@@ -360,7 +379,7 @@ class BinaryCrossEntropyWithLogits(Op):
             loss = loss * weight
         ctx.save_for_backward(x, t)
         ctx.weight, ctx.pos_weight, ctx.reduction = weight, pos_weight, reduction
-        ctx.scale = _scale(reduction, loss.size)
+        ctx.scale = _reduction_scale(reduction, loss.size)
         return _reduce(loss.astype(np.result_type(x, t), copy=False), reduction, loss.size)
 
     @staticmethod
@@ -406,14 +425,13 @@ class Linear(Op):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        gx = matmul(g, w) if need_x else None
+        gx = matmul(g, w) if need_x else None  # g may be 1-D
         gw = gb = None
         if need_w:
             if x.ndim == 2:
-                gw = MatMul.apply(g.mT, x)
+                gw = _mm(_mT(g), x)
             else:
-                gw = MatMul.apply(g.reshape(-1, w.array.shape[0]).mT,
-                                  x.reshape(-1, w.array.shape[1]))
+                gw = _mm(_mT(g.reshape(-1, w.array.shape[0])), x.reshape(-1, w.array.shape[1]))
         if need_b:
             gb = sum_to(g, ctx.b_shape)
         return gx, gw, gb

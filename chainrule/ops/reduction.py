@@ -128,38 +128,35 @@ class Amax(Op):
 
     forward:   out = x.max(axis) or x.min(axis)
     backward:  gx = g / count * (x == out)      # ties share the gradient evenly (torch.amax)
-    saved:     the tie mask and its count per slice (constants: the rule is piecewise linear)
+    saved:     x, out (the tie mask and its count per slice are constants of the rule, found
+               from them: it is piecewise linear)
     edges:     a NaN in the slice: its gradient is NaN (torch.amax); with nan_ties=True
                (torch.max() with no dim) the NaN positions share it instead
     """
 
     @staticmethod
     def forward(ctx, x, axis, keepdims, largest, *, nan_ties=False):
-        ctx.axis, ctx.keepdims, ctx.shape = axis, keepdims, x.shape
+        ctx.axis, ctx.keepdims, ctx.nan_ties = axis, keepdims, nan_ties
         if x.ndim and any(x.shape[a] == 0 for a in _axis_tuple(axis, x.ndim)):
             name = "amax" if largest else "amin"
             d = next(a for a in _axis_tuple(axis, x.ndim) if x.shape[a] == 0)
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-        out = (np.max if largest else np.min)(x, axis=axis, keepdims=keepdims)
-        if ctx.needs_input_grad:
-            kept = out if keepdims else out.reshape(_kept_shape(x.shape, axis))
-            hit = x == kept
-            if nan_ties:
-                hit |= np.isnan(x) & np.isnan(kept)
-            count = hit.sum(axis=axis, keepdims=True)
-            ctx.hit = hit.astype(x.dtype)
-            if (count == 1).all():
-                ctx.count = None
-            else:  # a NaN slice has no tie (count 0): its gradient is NaN, as torch.amax's
-                ctx.count = np.where(count == 0, np.nan, count).astype(x.dtype)
+        out = np.asarray((np.max if largest else np.min)(x, axis=axis, keepdims=keepdims))
+        ctx.save_for_backward(x, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        g = _keep(g, ctx.shape, ctx.axis, ctx.keepdims)
-        if ctx.count is not None:
-            g = Div.apply(g, ctx.count)
-        return Mul.apply(g, ctx.hit), None, None, None
+        x, out = (t.array for t in ctx.saved_tensors)
+        g = _keep(g, x.shape, ctx.axis, ctx.keepdims)
+        kept = out if ctx.keepdims else out.reshape(_kept_shape(x.shape, ctx.axis))
+        hit = x == kept
+        if ctx.nan_ties:
+            hit |= np.isnan(x) & np.isnan(kept)
+        count = hit.sum(axis=ctx.axis, keepdims=True)
+        if not (count == 1).all():  # a NaN slice has no tie (count 0): its gradient is NaN
+            g = Div.apply(g, np.where(count == 0, np.nan, count).astype(x.dtype))
+        return Mul.apply(g, hit.astype(x.dtype)), None, None, None
 
 
 def _axis_tuple(axis, ndim: int) -> tuple:

@@ -92,7 +92,16 @@ class Permute(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return Permute.apply(g, tuple(np.argsort(ctx.axes).tolist())), None
+        axes = ctx.axes
+        return _permute(g, tuple(sorted(range(len(axes)), key=axes.__getitem__))), None
+
+
+def _permute(g, axes: tuple):
+    """g with its axes reordered, in a backward rule: a NumPy view when nothing is recorded
+    (a plain backward), else the Permute op, as `sum_to` does."""
+    if _state.enabled:
+        return Permute.apply(g, axes)
+    return Tensor._make(g.array.transpose(axes), None, 0, False)
 
 
 class Expand(Op):

@@ -77,3 +77,52 @@ def test_check_mode_reports_a_stale_file(tmp_path, monkeypatch, capsys):
     assert gen_ops_doc.main([]) == 0
     assert stale.read_text() == gen_ops_doc.render()
     assert gen_ops_doc.main(["--check"]) == 0
+
+
+# A rule is mathematics: how the code makes it fast (a NumPy shortcut) is not part of it.
+_SHORTCUT = re.compile(r"numpy|hot path|fast path|no graph is recorded", re.IGNORECASE)
+
+
+def _rule_sections(doc: str) -> list[str]:
+    """The lines of a derivation's backward: and saved: sections (continuations included)."""
+    lines, keep = [], False
+    for line in doc.splitlines():
+        label = re.match(r"(\w+):\s", line)
+        if label:
+            keep = label.group(1) in ("backward", "saved")
+        elif not line.startswith(" "):
+            keep = False
+            lines += re.findall(r"\s(?:backward|saved):\s.*", line)  # a one-line docstring
+        if keep:
+            lines.append(line)
+    return lines
+
+
+def _shortcuts(doc: str) -> list[str]:
+    return [line for line in _rule_sections(doc) if _SHORTCUT.search(line)]
+
+
+def test_rule_sections_are_found_and_shortcuts_flagged():
+    doc = ("Some op.\n\nforward:   out = f(x)\nbackward:  gx = g * f'(x)\n"
+           "           NumPy directly when no graph is recorded (the hot path)\n"
+           "saved:     x\nedges:     x == 0 gives inf as NumPy does\nNumPy's loops are slow.")
+    assert _rule_sections(doc) == [
+        "backward:  gx = g * f'(x)",
+        "           NumPy directly when no graph is recorded (the hot path)", "saved:     x"]
+    assert _shortcuts(doc) == ["           NumPy directly when no graph is recorded (the hot path)"]
+    assert _rule_sections("-x.      backward: gx = -g") == [" backward: gx = -g"]
+    assert _shortcuts("1 / x.   backward: gx = -g * out * out     saved: out") == []
+    assert _shortcuts("x.   backward: gx = g (a fast path when ...)") != []
+
+
+def test_rules_show_mathematics_only():
+    """What explain and docs/ops.md show as an op's rule names no NumPy fast path."""
+    from chainrule.tools.explain import rule_of
+
+    ops = gen_ops_doc.all_ops()
+    in_docstrings = {op.__name__: _shortcuts(gen_ops_doc.docstring(op)) for op in ops}
+    assert not {k: v for k, v in in_docstrings.items() if v}
+    assert not [op.__name__ for op in ops if _SHORTCUT.search(rule_of(op))]
+    blocks = re.findall(r"```text\n(.*?)```", gen_ops_doc.render(), re.DOTALL)
+    assert len(blocks) == len(ops)
+    assert not [line for block in blocks for line in _shortcuts(block)]
