@@ -4,10 +4,10 @@
     h = F.relu(F.conv2d(x, weight, padding=1))
     loss = F.cross_entropy(logits, target)
 
-The modules mirror chainrule/nn/modules: activation, conv, dropout, linear, loss,
-normalization, padding, pooling, sparse (one_hot, embedding). Signatures, defaults, dtype
-rules, warnings and error types are PyTorch 2.13's; the argument checks they share are in
-_utils.py.
+The modules mirror chainrule/nn/modules: activation, attention, conv, distance, dropout,
+linear, loss, normalization, padding, pooling, sparse (one_hot, embedding), vision
+(interpolate, unfold / fold, pixel_shuffle). Signatures, defaults, dtype rules, warnings and
+error types are PyTorch 2.13's; the argument checks they share are in _utils.py.
 """
 
 from chainrule.nn.functional.activation import (
