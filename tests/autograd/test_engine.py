@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import chainrule
+from tests._functions import square_function
 from tests._torch import torch
 
 # PyTorch's own advice about backward(create_graph=True) reference cycles
@@ -91,37 +92,22 @@ def test_grad_mode_restored_after_exception(m):
 def test_grad_mode_decorators(m):
     x = m.ones(2, requires_grad=True)
 
-    @m.no_grad()
-    def called(t):
-        return t * 2
-
-    @m.no_grad
-    def bare(t):
+    def double(t):
         """docstring kept"""
         return t * 2
 
-    @m.inference_mode()
-    def inf_called(t):
-        return t * 2
-
-    @m.inference_mode
-    def inf_bare(t):
-        return t * 2
-
-    @m.set_grad_enabled(False)
-    def setter(t):
-        return t * 2
-
-    @m.enable_grad()
-    def enabled(t):
-        return t * 2
-
+    # `@deco def f` is f = deco(f): each form, called and bare, as a decorator of double
+    no_grad_forms = {"no_grad()": m.no_grad()(double), "no_grad": m.no_grad(double),
+                     "inference_mode()": m.inference_mode()(double),
+                     "inference_mode": m.inference_mode(double),
+                     "set_grad_enabled(False)": m.set_grad_enabled(False)(double)}
+    enabled = m.enable_grad()(double)
     assert m.is_grad_enabled()  # decorating changes nothing outside the function
-    for f in (called, bare, inf_called, inf_bare, setter):
-        assert not f(x).requires_grad, f.__name__
+    for form, f in no_grad_forms.items():
+        assert not f(x).requires_grad, form
         assert m.is_grad_enabled()
-    assert bare.__name__ == "bare" and bare.__doc__ == "docstring kept"
-    assert called.__name__ == "called"
+        assert f.__name__ == "double" and f.__doc__ == "docstring kept", form
+    called = no_grad_forms["no_grad()"]
     with m.no_grad():
         assert enabled(x).requires_grad
         assert not m.is_grad_enabled()
@@ -588,33 +574,16 @@ def test_gradcheck_and_gradgradcheck_pass_on_correct_rules():
 
 
 def test_gradcheck_catches_a_rule_one_percent_off_and_tenth_percent_with_tight_rtol():
-    class AlmostSquare(chainrule.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 2 * x * 1.001
-
+    almost_square = square_function(chainrule, slope=2 * 1.001)
     x = chainrule.tensor(V + 2.0, requires_grad=True)
     # PyTorch's defaults (rtol=1e-3) let a 0.1% error through; float64 central differences
     # are good to ~1e-9, so a tight rtol exposes it
     with pytest.raises(RuntimeError, match="Jacobian mismatch"):
-        chainrule.autograd.gradcheck(AlmostSquare.apply, (x,), rtol=1e-5, atol=1e-8)
-    assert chainrule.autograd.gradcheck(AlmostSquare.apply, (x,), rtol=1e-5, atol=1e-8,
+        chainrule.autograd.gradcheck(almost_square.apply, (x,), rtol=1e-5, atol=1e-8)
+    assert chainrule.autograd.gradcheck(almost_square.apply, (x,), rtol=1e-5, atol=1e-8,
                                         raise_exception=False) is False
-
-    class OnePercentOff(AlmostSquare):
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 2 * x * 1.01
-
     with pytest.raises(RuntimeError, match="Jacobian mismatch"):
-        chainrule.autograd.gradcheck(OnePercentOff.apply, (x,))
+        chainrule.autograd.gradcheck(square_function(chainrule, slope=2 * 1.01).apply, (x,))
 
 
 def test_gradgradcheck_catches_a_wrong_second_derivative():

@@ -18,22 +18,14 @@ from chainrule.nn import functional as F
 
 
 def test_gradients_of_the_worked_example():
-    a = chainrule.tensor(2.0)
-    b = chainrule.tensor(3.0)
-    w0 = chainrule.tensor(1.0, requires_grad=True)
-    w1 = chainrule.tensor(1.0, requires_grad=True)
-    v = chainrule.tensor(1.0, requires_grad=True)
-    u = a * w0 + b * w1
-    f = v * u
-    assert u.item() == 5.0 and f.item() == 5.0
-    mse = getattr(chainrule.nn, "MSELoss", None)
-    loss = mse()(f, chainrule.tensor(10.0)) if mse else F.mse_loss(f, chainrule.tensor(10.0))
-    assert loss.item() == 25.0
-    loss.backward()
+    """The seed's program (SEED_PROGRAM below) run on chainrule: its values and gradients."""
+    _, ns = _run(AS_CHAINRULE)
+    assert ns["u"].item() == 5.0 and ns["f"].item() == 5.0 and ns["loss"].item() == 25.0
+    w0, w1, v = ns["w0"], ns["w1"], ns["v"]
     assert (w0.grad.item(), w1.grad.item(), v.grad.item()) == (-20.0, -30.0, -50.0)
     assert w0.grad.dtype == chainrule.float32 and w0.grad.shape == ()
     # a, b are constants: no gradient is kept for them
-    assert a.grad is None and b.grad is None
+    assert ns["a"].grad is None and ns["b"].grad is None
 
 
 def test_functional_mse_loss_gives_the_same_gradients():
@@ -79,11 +71,16 @@ print(w0.grad, w1.grad, v.grad)
 """
 
 
-def _run(source: str) -> str:
+AS_CHAINRULE = SEED_PROGRAM.replace("import torch\n", "import chainrule as torch\n")
+
+
+def _run(source: str) -> tuple[str, dict]:
+    """What the program prints, and its variables."""
     out = io.StringIO()
+    names = {"__name__": "__seed__"}
     with contextlib.redirect_stdout(out):
-        exec(compile(source, "<seed 004>", "exec"), {"__name__": "__seed__"})
-    return out.getvalue()
+        exec(compile(source, "<seed 004>", "exec"), names)
+    return out.getvalue(), names
 
 
 def _normalise(text: str) -> str:
@@ -94,10 +91,10 @@ def _normalise(text: str) -> str:
 @pytest.mark.skipif(not hasattr(chainrule.nn, "MSELoss"),
                     reason="chainrule.nn.MSELoss is not written yet (the nn layer is in progress)")
 def test_seed_program_runs_unchanged_with_import_chainrule_as_torch():
-    ours = _run(SEED_PROGRAM.replace("import torch\n", "import chainrule as torch\n"))
+    ours, _ = _run(AS_CHAINRULE)
     assert ours.splitlines()[-1] == "tensor(-20.) tensor(-30.) tensor(-50.)"
     assert ours.splitlines()[0] == "tensor(5., grad_fn=<AddBackward>) " \
                                    "tensor(5., grad_fn=<MulBackward>)"
     from tests._torch import torch  # noqa: F401 - the oracle must be importable
 
-    assert _normalise(ours) == _normalise(_run(SEED_PROGRAM))
+    assert _normalise(ours) == _normalise(_run(SEED_PROGRAM)[0])

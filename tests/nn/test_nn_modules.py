@@ -299,42 +299,32 @@ def test_seed_cnn_matches_torch():
 
 
 # ------------------------------------------------------------------------ module machinery
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc1 = nn.Linear(4, 3)
-        self.bn = nn.BatchNorm1d(3)
-        self.blocks = nn.ModuleList([nn.Linear(3, 3), nn.Linear(3, 3)])
-        self.head = nn.Sequential(OrderedDict(act=nn.ReLU(), out=nn.Linear(3, 2)))
-        self.scale = nn.Parameter(cr.ones(1))
-        self.register_buffer("steps", cr.zeros(()))
-        self.register_buffer("cache", cr.zeros(2), persistent=False)
-        self.plain = 3
+def _net_class(lib):
+    """One small network of every kind of member, built from lib.nn (chainrule or torch)."""
+    n = lib.nn
 
-    def forward(self, x):
-        x = self.bn(self.fc1(x))
-        for b in self.blocks:
-            x = b(x)
-        return self.head(x) * self.scale
+    class Net(n.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = n.Linear(4, 3)
+            self.bn = n.BatchNorm1d(3)
+            self.blocks = n.ModuleList([n.Linear(3, 3), n.Linear(3, 3)])
+            self.head = n.Sequential(OrderedDict(act=n.ReLU(), out=n.Linear(3, 2)))
+            self.scale = n.Parameter(lib.ones(1))
+            self.register_buffer("steps", lib.zeros(()))
+            self.register_buffer("cache", lib.zeros(2), persistent=False)
+            self.plain = 3
+
+        def forward(self, x):
+            x = self.bn(self.fc1(x))
+            for b in self.blocks:
+                x = b(x)
+            return self.head(x) * self.scale
+
+    return Net
 
 
-class TorchNet(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        n = torch.nn
-        self.fc1 = n.Linear(4, 3)
-        self.bn = n.BatchNorm1d(3)
-        self.blocks = n.ModuleList([n.Linear(3, 3), n.Linear(3, 3)])
-        self.head = n.Sequential(OrderedDict(act=n.ReLU(), out=n.Linear(3, 2)))
-        self.scale = n.Parameter(torch.ones(1))
-        self.register_buffer("steps", torch.zeros(()))
-        self.register_buffer("cache", torch.zeros(2), persistent=False)
-
-    def forward(self, x):
-        x = self.bn(self.fc1(x))
-        for b in self.blocks:
-            x = b(x)
-        return self.head(x) * self.scale
+Net, TorchNet = _net_class(cr), _net_class(torch)
 
 
 def test_registration_and_traversal_match_torch():

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import chainrule
+from tests._functions import square_function
 
 
 def _leaf(m, *values):
@@ -74,18 +75,7 @@ def _bad_custom(m, wrong_count: bool):
 
 
 def _custom_saved_after_free(m):
-    class Square(m.autograd.Function):
-        @staticmethod
-        def forward(ctx, a):
-            ctx.save_for_backward(a)
-            return a * a
-
-        @staticmethod
-        def backward(ctx, g):
-            (a,) = ctx.saved_tensors
-            return 2 * a * g
-
-    y = Square.apply(_leaf(m)).sum()
+    y = square_function(m).apply(_leaf(m)).sum()
     y.backward()
     y.backward()
 
