@@ -56,6 +56,22 @@ def max_memory_allocated(device=None) -> int:
     return 0
 
 
+def memory_reserved(device=None) -> int:
+    return 0
+
+
+def max_memory_reserved(device=None) -> int:
+    return 0
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    return False
+
+
+def get_arch_list() -> list:
+    return []
+
+
 def synchronize(device=None) -> None:
     _no_gpu("synchronize()")
 
@@ -74,3 +90,19 @@ def get_device_properties(device=None):
 
 def initial_seed() -> int:
     _no_gpu("initial_seed()")
+
+
+def get_rng_state(device="cuda"):
+    _no_gpu("get_rng_state()")
+
+
+def get_device_capability(device=None):
+    _no_gpu("get_device_capability()")
+
+
+def mem_get_info(device=None):
+    _no_gpu("mem_get_info()")
+
+
+def reset_peak_memory_stats(device=None) -> None:
+    _no_gpu("reset_peak_memory_stats()")

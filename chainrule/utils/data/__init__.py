@@ -9,10 +9,12 @@ given), so a seed fixes the order of every epoch.
 """
 
 from chainrule.utils.data import dataloader, dataset, sampler
-from chainrule.utils.data.dataloader import DataLoader, default_collate
+from chainrule.utils.data.dataloader import DataLoader, default_collate, get_worker_info
 from chainrule.utils.data.dataset import (
+    ChainDataset,
     ConcatDataset,
     Dataset,
+    IterableDataset,
     Subset,
     TensorDataset,
     random_split,
@@ -28,5 +30,6 @@ from chainrule.utils.data.sampler import (
 __all__ = [
     "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "RandomSampler", "Sampler",
     "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "default_collate",
-    "random_split", "dataloader", "dataset", "sampler",
+    "random_split", "dataloader", "dataset", "sampler", "ChainDataset", "IterableDataset",
+    "get_worker_info",
 ]

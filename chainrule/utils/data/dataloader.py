@@ -10,10 +10,20 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from chainrule.utils.data.dataset import Dataset, TensorDataset  # noqa: F401 - torch has it here
+from chainrule.utils.data.dataset import (  # noqa: F401 - torch has Dataset here too
+    Dataset,
+    IterableDataset,
+    TensorDataset,
+)
 from chainrule.utils.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 
-__all__ = ["DataLoader", "default_collate"]
+__all__ = ["DataLoader", "default_collate", "get_worker_info"]
+
+
+def get_worker_info():
+    """None: the code runs in the main process, never in a loader worker (chainrule has none),
+    which is what PyTorch returns outside workers."""
+    return None
 
 
 def default_collate(batch):
@@ -70,6 +80,9 @@ class DataLoader:
                  timeout=0, worker_init_fn=None, multiprocessing_context=None, generator=None,
                  *, prefetch_factor=None, persistent_workers=False, pin_memory_device="",
                  in_order=True):
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable:
+            _check_iterable_options(shuffle, sampler, batch_sampler)
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
                                           or drop_last):
             raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
@@ -82,6 +95,12 @@ class DataLoader:
         _check_worker_options(num_workers, timeout, multiprocessing_context, prefetch_factor,
                               persistent_workers)
         _check_pin_memory(pin_memory, pin_memory_device)
+        if worker_init_fn is not None and num_workers > 0:
+            import warnings
+
+            warnings.warn("DataLoader: worker_init_fn is not called: chainrule loads every "
+                          "batch in the main process, so there is no worker to set up",
+                          UserWarning, stacklevel=2)
         self.dataset = dataset
         self.batch_size = batch_size
         self.drop_last = drop_last
@@ -91,18 +110,21 @@ class DataLoader:
             prefetch_factor
         self.persistent_workers, self.in_order = persistent_workers, in_order
         self.pin_memory, self.pin_memory_device = pin_memory, pin_memory_device
-        if sampler is None:
+        if sampler is None and not iterable:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else \
                 SequentialSampler(dataset)
         self.sampler = sampler
-        if batch_sampler is None and batch_size is not None:
+        if batch_sampler is None and batch_size is not None and not iterable:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.batch_sampler = batch_sampler
-        self._auto_collation = batch_sampler is not None
+        self._auto_collation = batch_sampler is not None or (iterable and batch_size is not None)
         self.collate_fn = collate_fn or (default_collate if self._auto_collation else
                                          (lambda x: x))
 
     def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._iter_stream()
+            return
         if not self._auto_collation:
             for idx in self.sampler:
                 yield self.collate_fn(self.dataset[idx])
@@ -117,7 +139,27 @@ class DataLoader:
             else:
                 yield self.collate_fn([self.dataset[i] for i in indices])
 
+    def _iter_stream(self):
+        """An IterableDataset: its items in order, grouped into batches of batch_size."""
+        if not self._auto_collation:
+            for item in self.dataset:
+                yield self.collate_fn(item)
+            return
+        batch = []
+        for item in self.dataset:
+            batch.append(item)
+            if len(batch) == self.batch_size:
+                yield self.collate_fn(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self.collate_fn(batch)
+
     def __len__(self) -> int:
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)  # TypeError when the stream has no length, as in PyTorch
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         return len(self.sampler)
@@ -151,3 +193,12 @@ def _check_pin_memory(pin_memory, pin_memory_device) -> None:
 
         warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                       "then device pinned memory won't be used.", UserWarning, stacklevel=3)
+
+
+def _check_iterable_options(shuffle, sampler, batch_sampler) -> None:
+    """An IterableDataset gives its own order: no shuffle or sampler can apply to it."""
+    for name, value in (("shuffle", shuffle), ("sampler", sampler),
+                        ("batch_sampler", batch_sampler)):
+        if value not in (None, False):
+            raise ValueError(f"DataLoader with IterableDataset: expected unspecified {name} "
+                             f"option, but got {name}={value}")

@@ -10,7 +10,8 @@ from typing import Generic, TypeVar
 
 T_co = TypeVar("T_co", covariant=True)
 
-__all__ = ["ConcatDataset", "Dataset", "Subset", "TensorDataset", "random_split"]
+__all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "Subset",
+           "TensorDataset", "random_split"]
 
 
 class Dataset(Generic[T_co]):
@@ -31,6 +32,35 @@ class Dataset(Generic[T_co]):
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclass it and write `__iter__` (for data read as it comes,
+    such as lines of a file). A DataLoader batches what the iterator yields, in order."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} is an IterableDataset but does not "
+                                  f"implement __iter__")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset, got "
+                                f"{type(d).__name__}")
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
 
 
 class TensorDataset(Dataset):
