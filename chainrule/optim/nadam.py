@@ -13,15 +13,10 @@ class NAdam(Optimizer):
     """NAdam (torch.optim.NAdam), with L2 or decoupled weight decay.
 
     update, per parameter p with gradient g (torch's single-tensor order):
-        g = -g                                          if maximize
-        step = step + 1
-        p = p * (1 - lr * weight_decay)                 if decoupled_weight_decay
-        g = g + weight_decay * p                        elif weight_decay != 0 (L2)
+        step, maximize, weight decay (L2 or decoupled), m and v as in Adam
         mu_t    = beta1 * (1 - 0.5 * 0.96**(step * momentum_decay))
         mu_next = beta1 * (1 - 0.5 * 0.96**((step + 1) * momentum_decay))
         mu_product = mu_product * mu_t                  (product of all mu so far)
-        m = lerp(m, g, 1 - beta1)                       exp_avg
-        v = beta2 * v + (1 - beta2) * g * g             exp_avg_sq
         denom = sqrt(v / (1 - beta2**step)) + eps
         p = p - (lr * (1 - mu_t) / (1 - mu_product)) * g / denom
         p = p - (lr * mu_next / (1 - mu_product * mu_next)) * m / denom

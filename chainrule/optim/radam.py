@@ -13,12 +13,7 @@ class RAdam(Optimizer):
     """RAdam (torch.optim.RAdam), with L2 or decoupled weight decay.
 
     update, per parameter p with gradient g (torch's single-tensor order):
-        g = -g                                          if maximize
-        step = step + 1
-        p = p * (1 - lr * weight_decay)                 if decoupled_weight_decay
-        g = g + weight_decay * p                        elif weight_decay != 0 (L2)
-        m = lerp(m, g, 1 - beta1)                       exp_avg
-        v = beta2 * v + (1 - beta2) * g * g             exp_avg_sq
+        step, maximize, weight decay (L2 or decoupled), m and v as in Adam
         m_hat = m / (1 - beta1**step)
         rho_inf = 2 / (1 - beta2) - 1
         rho_t = rho_inf - 2 * step * beta2**step / (1 - beta2**step)

@@ -18,16 +18,7 @@ import pytest
 import chainrule as cr
 from chainrule import optim
 from tests._torch import torch
-from tests.optim._problem import (
-    START,
-    STEPS,
-    _both_raise,
-    _lib,
-    _maker,
-    _params,
-    _rel,
-    _set_grads,
-)
+from tests.optim._problem import START, STEPS, _both_raise, _lib, _maker, _params, _rel, _set_grads
 
 RTOL = 1e-10
 
