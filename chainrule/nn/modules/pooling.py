@@ -7,16 +7,23 @@ from chainrule.nn.functional._utils import ntuple
 from chainrule.nn.modules.module import Module
 
 
-class _MaxPoolNd(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 return_indices: bool = False, ceil_mode: bool = False):
+class _PoolNd(Module):
+    """The window every pooling layer has: stride defaults to kernel_size."""
+
+    def __init__(self, kernel_size, stride, padding, ceil_mode: bool):
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
+        self.ceil_mode = ceil_mode
+
+
+class _MaxPoolNd(_PoolNd):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False):
+        super().__init__(kernel_size, stride, padding, ceil_mode)
         self.dilation = dilation
         self.return_indices = return_indices
-        self.ceil_mode = ceil_mode
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, " \
@@ -38,7 +45,7 @@ class MaxPool2d(_MaxPoolNd):
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
-class _AvgPoolNd(Module):
+class _AvgPoolNd(_PoolNd):
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
@@ -46,12 +53,9 @@ class _AvgPoolNd(Module):
 class AvgPool1d(_AvgPoolNd):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True):
-        super().__init__()
-        self.kernel_size = ntuple(kernel_size, 1, "kernel_size", "AvgPool1d")
-        self.stride = ntuple(stride if stride is not None else kernel_size, 1, "stride",
-                             "AvgPool1d")
-        self.padding = ntuple(padding, 1, "padding", "AvgPool1d")
-        self.ceil_mode = ceil_mode
+        super().__init__(ntuple(kernel_size, 1, "kernel_size", "AvgPool1d"),
+                         None if stride is None else ntuple(stride, 1, "stride", "AvgPool1d"),
+                         ntuple(padding, 1, "padding", "AvgPool1d"), ceil_mode)
         self.count_include_pad = count_include_pad
 
     def forward(self, input):
@@ -64,11 +68,7 @@ class AvgPool2d(_AvgPoolNd):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override=None):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
+        super().__init__(kernel_size, stride, padding, ceil_mode)
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
 
