@@ -341,6 +341,10 @@ def test_registration_and_traversal_match_torch():
     assert net.get_submodule("head.out") is net.head.out
     assert net.get_parameter("blocks.1.bias") is net.blocks[1].bias
     assert net.get_buffer("bn.running_mean") is net.bn.running_mean
+    with pytest.raises(AttributeError, match="`running_mean` is not an nn.Parameter"):
+        net.get_parameter("bn.running_mean")
+    with pytest.raises(AttributeError, match="`weight` is not a buffer"):
+        net.get_buffer("fc1.weight")
     assert "fc1" in dir(net) and "scale" in dir(net)
     shared = nn.Linear(2, 2)
     seq = nn.Sequential(shared, shared)

@@ -346,18 +346,18 @@ class Module:
         return mod
 
     def get_parameter(self, target: str) -> Parameter:
-        path, _, name = target.rpartition(".")
-        mod = self.get_submodule(path)
-        if name not in mod._parameters:
-            raise AttributeError(f"`{name}` is not an nn.Parameter")
-        return mod._parameters[name]
+        return self._get_member(target, "_parameters", "an nn.Parameter")
 
     def get_buffer(self, target: str) -> Tensor:
+        return self._get_member(target, "_buffers", "a buffer")
+
+    def _get_member(self, target: str, store: str, what: str):
+        """The entry of `store` that the dotted path `target` names, e.g. 'fc.weight'."""
         path, _, name = target.rpartition(".")
-        mod = self.get_submodule(path)
-        if name not in mod._buffers:
-            raise AttributeError(f"`{name}` is not a buffer")
-        return mod._buffers[name]
+        members = getattr(self.get_submodule(path), store)
+        if name not in members:
+            raise AttributeError(f"`{name}` is not {what}")
+        return members[name]
 
     # --------------------------------------------------------------------- traversal
     def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
@@ -390,12 +390,13 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def _named_members(self, get, prefix: str, recurse: bool, remove_duplicate: bool):
+    def _named_members(self, store: str, prefix: str, recurse: bool, remove_duplicate: bool):
+        """(dotted name, value) of each module's `store` (_parameters or _buffers)."""
         memo = set()
         mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
             if recurse else [(prefix, self)]
         for mod_prefix, mod in mods:
-            for name, value in get(mod):
+            for name, value in getattr(mod, store).items():
                 if value is None or (remove_duplicate and id(value) in memo):
                     continue
                 if remove_duplicate:
@@ -405,8 +406,7 @@ class Module:
     def named_parameters(self, prefix: str = "", recurse: bool = True,
                          remove_duplicate: bool = True):
         """(dotted name, Parameter) pairs: 'fc.weight', '0.bias', ... (shared ones once)."""
-        yield from self._named_members(lambda m: m._parameters.items(), prefix, recurse,
-                                       remove_duplicate)
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True):
         for _, p in self.named_parameters(recurse=recurse):
@@ -414,8 +414,7 @@ class Module:
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True):
-        yield from self._named_members(lambda m: m._buffers.items(), prefix, recurse,
-                                       remove_duplicate)
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True):
         for _, b in self.named_buffers(recurse=recurse):
