@@ -93,23 +93,16 @@ class DataLoader:
             raise ValueError(f"batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size}")
         _check_worker_options(num_workers, timeout, multiprocessing_context, prefetch_factor,
-                              persistent_workers)
+                              persistent_workers, worker_init_fn)
         _check_pin_memory(pin_memory, pin_memory_device)
-        if worker_init_fn is not None and num_workers > 0:
-            import warnings
-
-            warnings.warn("DataLoader: worker_init_fn is not called: chainrule loads every "
-                          "batch in the main process, so there is no worker to set up",
-                          UserWarning, stacklevel=2)
-        self.dataset = dataset
-        self.batch_size = batch_size
-        self.drop_last = drop_last
+        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
         self.generator = generator
+        # the worker options, kept for code that reads them back (`loader.num_workers`)
         self.num_workers, self.timeout, self.worker_init_fn = num_workers, timeout, worker_init_fn
-        self.multiprocessing_context, self.prefetch_factor = multiprocessing_context, \
-            prefetch_factor
-        self.persistent_workers, self.in_order = persistent_workers, in_order
+        self.multiprocessing_context = multiprocessing_context
+        self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
         self.pin_memory, self.pin_memory_device = pin_memory, pin_memory_device
+        self.in_order = in_order
         if sampler is None and not iterable:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else \
                 SequentialSampler(dataset)
@@ -166,8 +159,9 @@ class DataLoader:
 
 
 def _check_worker_options(num_workers, timeout, multiprocessing_context, prefetch_factor,
-                          persistent_workers) -> None:
-    """PyTorch's checks of the worker options, with its messages."""
+                          persistent_workers, worker_init_fn) -> None:
+    """PyTorch's checks of the worker options, with its messages; and a warning where an
+    option needs a worker process to act in."""
     if num_workers < 0:
         raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
                          "disable multiprocessing.")
@@ -184,6 +178,12 @@ def _check_worker_options(num_workers, timeout, multiprocessing_context, prefetc
     if multiprocessing_context is not None and num_workers == 0:
         raise ValueError(f"multiprocessing_context can only be used with multi-process "
                          f"loading (num_workers > 0), but got num_workers={num_workers}")
+    if worker_init_fn is not None and num_workers > 0:
+        import warnings
+
+        warnings.warn("DataLoader: worker_init_fn is not called: chainrule loads every batch "
+                      "in the main process, so there is no worker to set up", UserWarning,
+                      stacklevel=3)
 
 
 def _check_pin_memory(pin_memory, pin_memory_device) -> None:
