@@ -34,6 +34,25 @@ from chainrule.datasets.idx import ChecksumError, read_idx
 from chainrule.utils.data import Dataset
 
 
+def _shared_tensor(array_attr: str, doc: str) -> property:
+    """A property over the NumPy array in `array_attr`: read, a tensor sharing its memory
+    (made on first read); assigned a tensor or an array, that replaces the array."""
+    cache = array_attr + "_tensor"
+
+    def read(self):
+        if self.__dict__.get(cache) is None:
+            import chainrule
+
+            self.__dict__[cache] = chainrule.from_numpy(getattr(self, array_attr))
+        return self.__dict__[cache]
+
+    def assign(self, value) -> None:
+        setattr(self, array_attr, _as_array(value))
+        self.__dict__[cache] = value if hasattr(value, "numpy") else None
+
+    return property(read, assign, doc=doc)
+
+
 class MNIST(Dataset):
     """The MNIST handwritten digits: 60,000 training and 10,000 test images, 28x28, 0-9.
 
@@ -88,7 +107,6 @@ class MNIST(Dataset):
         # NumPy copies kept for indexing speed; .data / .targets are made on first access.
         self._images = images
         self._labels = labels.astype(np.int64)
-        self._data = self._targets = None
 
     def _split_files(self) -> tuple[str, str]:
         names = self.spec.file_names
@@ -134,36 +152,14 @@ class MNIST(Dataset):
             f"{self.spec.name} --root {self.root} (or pass download=True)."
         )
 
-    @property
-    def data(self):
+    data = _shared_tensor(
+        "_images",
         """All images as a uint8 tensor of shape (N, 28, 28) (0 background, 255 ink).
 
         It shares memory with what `dataset[i]` reads, and may be assigned (as in
-        torchvision, `train.data = train.data[:1000]` keeps the first 1000 images)."""
-        if self._data is None:
-            import chainrule
-
-            self._data = chainrule.from_numpy(self._images)
-        return self._data
-
-    @data.setter
-    def data(self, value) -> None:
-        self._images = _as_array(value)
-        self._data = value if hasattr(value, "numpy") else None
-
-    @property
-    def targets(self):
-        """All labels as an int64 tensor of shape (N,); may be assigned, as `data`."""
-        if self._targets is None:
-            import chainrule
-
-            self._targets = chainrule.from_numpy(self._labels)
-        return self._targets
-
-    @targets.setter
-    def targets(self, value) -> None:
-        self._labels = _as_array(value)
-        self._targets = value if hasattr(value, "numpy") else None
+        torchvision, `train.data = train.data[:1000]` keeps the first 1000 images).""")
+    targets = _shared_tensor(
+        "_labels", "All labels as an int64 tensor of shape (N,); may be assigned, as `data`.")
 
     @property
     def raw_folder(self) -> Path:

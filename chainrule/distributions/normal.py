@@ -30,9 +30,7 @@ class Normal(Distribution):
     def mean(self):
         return self.loc
 
-    @property
-    def mode(self):
-        return self.loc
+    mode = mean
 
     @property
     def stddev(self):

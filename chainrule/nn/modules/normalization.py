@@ -165,8 +165,7 @@ class LayerNorm(Module):
         _affine_parameters(self, elementwise_affine, bias, self.normalized_shape, dt)
         self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        _reset_affine(self)
+    reset_parameters = _reset_affine
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -194,8 +193,7 @@ class GroupNorm(Module):
         _affine_parameters(self, affine, bias, (num_channels,), dt)
         self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        _reset_affine(self)
+    reset_parameters = _reset_affine
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
