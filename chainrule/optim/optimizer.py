@@ -29,6 +29,7 @@ from itertools import chain
 import numpy as np
 
 from chainrule import dtypes
+from chainrule._hooks import RemovableHandle, add_hook, new_args_and_kwargs
 from chainrule.autograd.grad_mode import enable_grad
 from chainrule.tensor import Tensor
 
@@ -53,53 +54,29 @@ _global_pre_hooks: OrderedDict = OrderedDict()
 _global_post_hooks: OrderedDict = OrderedDict()
 
 
-class _RemovableHandle:
-    """Returned by the register_* methods: `handle.remove()` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict):
-        self.hooks = hooks
-        self.id = _RemovableHandle._next_id
-        _RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-def register_optimizer_step_pre_hook(hook) -> _RemovableHandle:
+def register_optimizer_step_pre_hook(hook) -> RemovableHandle:
     """hook(optimizer, args, kwargs) runs before every optimizer's step."""
-    handle = _RemovableHandle(_global_pre_hooks)
-    _global_pre_hooks[handle.id] = hook
-    return handle
+    return add_hook(_global_pre_hooks, hook)
 
 
-def register_optimizer_step_post_hook(hook) -> _RemovableHandle:
+def register_optimizer_step_post_hook(hook) -> RemovableHandle:
     """hook(optimizer, args, kwargs) runs after every optimizer's step."""
-    handle = _RemovableHandle(_global_post_hooks)
-    _global_post_hooks[handle.id] = hook
-    return handle
+    return add_hook(_global_post_hooks, hook)
 
 
 def _hooked_step(step):
-    """Wrap a subclass's `step` with the step hooks, as torch's profile_hook_step does."""
+    """Wrap a subclass's `step` with the step hooks, as torch's profile_hook_step does: a hook
+    sees step's arguments with the optimizer first, hook(optimizer, (optimizer, *args),
+    kwargs), and a pre-hook may return new ones in that form."""
 
     @functools.wraps(step)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(*args, **kwargs):
+        self = args[0]
         for hook in chain(_global_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
             result = hook(self, args, kwargs)
             if result is not None:
-                if not (isinstance(result, tuple) and len(result) == 2):
-                    raise RuntimeError(f"{step} must return None or a tuple of "
-                                       f"(new_args, new_kwargs), but got {result}.")
-                args, kwargs = result
-        out = step(self, *args, **kwargs)
+                args, kwargs = new_args_and_kwargs(result, str(step))
+        out = step(*args, **kwargs)
         # read by lr_scheduler to warn about scheduler.step() before optimizer.step()
         self._opt_called = True
         for hook in chain(self._optimizer_step_post_hooks.values(), _global_post_hooks.values()):
@@ -455,17 +432,14 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} must define step() or _update()")
 
     # ------------------------------------------------------------------ hooks
-    def register_step_pre_hook(self, hook) -> _RemovableHandle:
-        """hook(optimizer, args, kwargs) -> None or (args, kwargs), run before step()."""
-        handle = _RemovableHandle(self._optimizer_step_pre_hooks)
-        self._optimizer_step_pre_hooks[handle.id] = hook
-        return handle
+    def register_step_pre_hook(self, hook) -> RemovableHandle:
+        """hook(optimizer, args, kwargs) -> None or (args, kwargs), run before step(); args
+        are step's positional arguments with the optimizer first, as in torch."""
+        return add_hook(self._optimizer_step_pre_hooks, hook)
 
-    def register_step_post_hook(self, hook) -> _RemovableHandle:
+    def register_step_post_hook(self, hook) -> RemovableHandle:
         """hook(optimizer, args, kwargs), run after step()."""
-        handle = _RemovableHandle(self._optimizer_step_post_hooks)
-        self._optimizer_step_post_hooks[handle.id] = hook
-        return handle
+        return add_hook(self._optimizer_step_post_hooks, hook)
 
     # ------------------------------------------------------------------ state_dict
     def state_dict(self) -> dict:

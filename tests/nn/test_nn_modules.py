@@ -528,6 +528,17 @@ def test_forward_hooks():
     assert not lin._forward_hooks
 
 
+def test_forward_pre_hook_with_kwargs_replaces_args_and_kwargs_like_torch():
+    for nnm, lib in ((nn, cr), (torch.nn, torch)):
+        lin = nnm.Linear(3, 2)
+        with lin.register_forward_pre_hook(lambda m, a, kw: ((a[0] * 0,), kw), with_kwargs=True):
+            assert not (lin(lib.ones(1, 3)) - lin.bias).detach().numpy().any()
+        lin.register_forward_pre_hook(lambda m, a, kw: a, with_kwargs=True, prepend=True)
+        with pytest.raises(RuntimeError, match=r"forward pre-hook must return None or a tuple "
+                                               r"of \(new_args, new_kwargs\)"):
+            lin(lib.ones(1, 3))
+
+
 def test_full_backward_hooks_match_torch():
     results = []
     for lib, nnm in ((cr, nn), (torch, torch.nn)):

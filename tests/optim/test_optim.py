@@ -363,6 +363,28 @@ def test_tensor_lr_and_step_hooks():
     assert not np.array_equal(ours[0], ps1[0].detach().numpy())
 
 
+def test_step_pre_hook_sees_the_optimizer_first_and_may_replace_the_arguments():
+    for o, lib in ((optim, cr), (torch.optim, torch)):
+        w = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
+        opt = o.SGD([w], lr=0.1)
+
+        def closure(opt=opt, w=w):
+            opt.zero_grad()
+            loss = (w * w).sum()
+            loss.backward()
+            return loss
+
+        seen = []
+        opt.register_step_post_hook(lambda op, args, kwargs, seen=seen: seen.append(args[0] is op))
+        with opt.register_step_pre_hook(lambda op, args, kwargs: ((op, closure), {})):
+            assert opt.step().item() == 5.0
+        assert seen == [True]
+        opt.register_step_pre_hook(lambda op, args, kwargs: args)
+        with pytest.raises(RuntimeError, match=r"must return None or a tuple of "
+                                               r"\(new_args, new_kwargs\)"):
+            opt.step()
+
+
 def test_repr_and_foreach_fused_flags_accepted():
     ps = _params("cr")
     opt = optim.SGD(ps, lr=0.1, foreach=True)

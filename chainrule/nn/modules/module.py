@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from chainrule import dtypes
+from chainrule._hooks import RemovableHandle, add_hook, new_args_and_kwargs
 from chainrule.autograd import grad_mode
 from chainrule.nn.parameter import Buffer, Parameter
 from chainrule.tensor import Tensor
@@ -34,41 +35,6 @@ class _IncompatibleKeys(NamedTuple):
                f"unexpected_keys={self.unexpected_keys})"
 
     __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by the register_*_hook methods: `handle.remove()` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks_dict: dict, *extra_dicts):
-        self._dicts = (hooks_dict,) + extra_dicts
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        for d in self._dicts:
-            d.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
-
-def _add_hook(hooks: OrderedDict, hook, prepend: bool, *flags: tuple) -> RemovableHandle:
-    """Register hook in `hooks` (first when prepend). Each flag is (a dict of hook ids, whether
-    this hook is in it), as with_kwargs and always_call are kept; the handle removes the hook
-    from `hooks` and from every flag dict."""
-    handle = RemovableHandle(hooks, *(ids for ids, _ in flags))
-    hooks[handle.id] = hook
-    for ids, on in flags:
-        if on:
-            ids[handle.id] = True
-    if prepend:
-        hooks.move_to_end(handle.id, last=False)
-    return handle
 
 
 def _typename(value) -> str:
@@ -143,10 +109,7 @@ class Module:
             if hook_id in self._forward_pre_hooks_with_kwargs:
                 result = hook(self, args, kwargs)
                 if result is not None:
-                    if not (isinstance(result, tuple) and len(result) == 2):
-                        raise RuntimeError(f"forward pre-hook must return None or a tuple of "
-                                           f"(new_args, new_kwargs), but got {result}.")
-                    args, kwargs = result
+                    args, kwargs = new_args_and_kwargs(result, "forward pre-hook")
             else:
                 result = hook(self, args)
                 if result is not None:
@@ -181,25 +144,25 @@ class Module:
     def register_forward_pre_hook(self, hook, *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:
         """hook(module, args) -> None or new args; with_kwargs: hook(module, args, kwargs)."""
-        return _add_hook(self._forward_pre_hooks, hook, prepend,
+        return add_hook(self._forward_pre_hooks, hook, prepend,
                          (self._forward_pre_hooks_with_kwargs, with_kwargs))
 
     def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
                               always_call: bool = False) -> RemovableHandle:
         """hook(module, args, output) -> None or a new output (run after forward)."""
-        return _add_hook(self._forward_hooks, hook, prepend,
+        return add_hook(self._forward_hooks, hook, prepend,
                          (self._forward_hooks_with_kwargs, with_kwargs),
                          (self._forward_hooks_always_called, always_call))
 
     def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """hook(module, grad_input, grad_output) -> None or new grad_input, run when the
         gradients with respect to the module's tensor inputs have been computed."""
-        return _add_hook(self._backward_hooks, hook, prepend)
+        return add_hook(self._backward_hooks, hook, prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """hook(module, grad_output) -> None or new grad_output, run before the module's
         backward."""
-        return _add_hook(self._backward_pre_hooks, hook, prepend)
+        return add_hook(self._backward_pre_hooks, hook, prepend)
 
     # --------------------------------------------------------------------- registration
     def __setattr__(self, name: str, value) -> None:
