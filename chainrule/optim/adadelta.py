@@ -14,8 +14,7 @@ class Adadelta(Optimizer):
 
     update, per parameter p with gradient g (torch's single-tensor order):
         step = step + 1
-        g = -g                                          if maximize
-        g = g + weight_decay * p                        if weight_decay != 0
+        g = (-g if maximize else g) + weight_decay * p
         v = rho * v + (1 - rho) * g * g                 square_avg
         delta = sqrt(u + eps) / sqrt(v + eps) * g
         u = rho * u + (1 - rho) * delta * delta         acc_delta

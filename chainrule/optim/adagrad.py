@@ -15,8 +15,7 @@ class Adagrad(Optimizer):
 
     update, per parameter p with gradient g (torch's single-tensor order):
         step = step + 1
-        g = -g                                   if maximize
-        g = g + weight_decay * p                 if weight_decay != 0
+        g = (-g if maximize else g) + weight_decay * p
         clr = lr / (1 + (step - 1) * lr_decay)
         s = s + g * g                            sum
         p = p - clr * g / (sqrt(s) + eps)

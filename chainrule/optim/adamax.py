@@ -13,9 +13,8 @@ class Adamax(Optimizer):
     """Adamax (torch.optim.Adamax), the infinity-norm variant of Adam.
 
     update, per parameter p with gradient g (torch's single-tensor order):
-        g = -g                                          if maximize
+        g = (-g if maximize else g) + weight_decay * p
         step = step + 1
-        g = g + weight_decay * p                        if weight_decay != 0
         m = lerp(m, g, 1 - beta1)                       exp_avg
         u = max(beta2 * u, |g| + eps)                   exp_inf
         p = p - (lr / (1 - beta1**step)) * m / u

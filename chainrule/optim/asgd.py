@@ -19,9 +19,8 @@ class ASGD(Optimizer):
     """Averaged SGD (torch.optim.ASGD); the average ax is kept in the state, p is not replaced.
 
     update, per parameter p with gradient g (torch's single-tensor order):
-        g = -g                                          if maximize
+        g = (-g if maximize else g) + weight_decay * p
         step = step + 1
-        g = g + weight_decay * p                        if weight_decay != 0
         p = p * (1 - lambd * eta)                       decay
         p = p - eta * g
         ax = ax + mu * (p - ax)  if mu != 1  else  p    average of the iterates

@@ -13,9 +13,8 @@ class RMSprop(Optimizer):
     """RMSprop (torch.optim.RMSprop), with optional momentum and centering.
 
     update, per parameter p with gradient g (torch's single-tensor order):
-        g = -g                                     if maximize
+        g = (-g if maximize else g) + weight_decay * p
         step = step + 1
-        g = g + weight_decay * p                   if weight_decay != 0
         v = alpha * v + (1 - alpha) * g * g        square_avg
         m = lerp(m, g, 1 - alpha)                  grad_avg, if centered
         avg = sqrt(v - m * m) + eps  if centered  else  sqrt(v) + eps

@@ -14,8 +14,7 @@ class SGD(Optimizer):
     """Stochastic gradient descent, optionally with momentum (torch.optim.SGD).
 
     update, per parameter p with gradient g (torch's single-tensor order):
-        g = -g                                    if maximize
-        g = g + weight_decay * p                  if weight_decay != 0
+        g = (-g if maximize else g) + weight_decay * p
         b = g                                     first step with momentum != 0
         b = momentum * b + (1 - dampening) * g    later steps
         g = g + momentum * b  if nesterov  else  b
