@@ -15,6 +15,7 @@ MultiplicativeLR, no plain functions or lambdas: only callable objects' `__dict_
 
 from __future__ import annotations
 
+import contextlib
 import math
 import types
 import warnings
@@ -88,30 +89,16 @@ def _check_optimizer(optimizer) -> None:
         raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
 
 
-class _InStep:
-    """Marks get_lr() calls made by step() (a call from outside warns: use get_last_lr())."""
-
-    def __init__(self, o):
-        self.o = o
-
-    def __enter__(self):
-        self.o._get_lr_called_within_step = True
-
-    def __exit__(self, *exc):
-        self.o._get_lr_called_within_step = False
-
-
-class _Initial:
-    """Marks the step taken by the constructor (some schedules keep the lr unchanged then)."""
-
-    def __init__(self, o):
-        self.o = o
-
-    def __enter__(self):
-        self.o._is_initial = True
-
-    def __exit__(self, *exc):
-        self.o._is_initial = False
+@contextlib.contextmanager
+def _flag(o, name: str):
+    """o.<name> is True inside the block: `_get_lr_called_within_step` marks get_lr() calls
+    made by step() (a call from outside warns: use get_last_lr()); `_is_initial` marks the
+    step taken by the constructor (some schedules keep the lr unchanged then)."""
+    setattr(o, name, True)
+    try:
+        yield
+    finally:
+        setattr(o, name, False)
 
 
 def _warn_get_lr_outside_step(sched) -> None:
@@ -150,7 +137,7 @@ class LRScheduler:
 
     def _initial_step(self) -> None:
         self._step_count = 0
-        with _Initial(self):
+        with _flag(self, "_is_initial"):
             self.step()
 
     def state_dict(self) -> dict:
@@ -182,7 +169,7 @@ class LRScheduler:
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
-        with _InStep(self):
+        with _flag(self, "_get_lr_called_within_step"):
             if epoch is None:
                 self.last_epoch += 1
                 values = self.get_lr()
@@ -482,7 +469,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        with _InStep(self):
+        with _flag(self, "_get_lr_called_within_step"):
             for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
                 _set_group_value(group, "lr", lr)
         self._last_lr = _group_values(self.optimizer, "lr")
