@@ -26,41 +26,42 @@ def _scale(g, c):
     Backward rules do their arithmetic through this helper and `_mul` / `_sub`: with no graph
     being recorded (a plain backward) they compute in NumPy directly, since the result needs
     no history; under create_graph they record the op, so the rule is differentiable again.
+    (NumPy hands back a scalar, not an array, for 0-d operands: `np.asarray` makes it one.)
     """
     if _state.enabled:
         return Mul.apply(g, c)
-    return _plain(g.array * c)
+    r = g.array * c
+    return Tensor._make(r if type(r) is np.ndarray else np.asarray(r), None, 0, False)
 
 
 def _mul(a, b):
     """a * b for two Tensors in a backward rule (NumPy directly when nothing is recorded)."""
     if _state.enabled:
         return Mul.apply(a, b)
-    return _plain(a.array * b.array)
+    r = a.array * b.array
+    return Tensor._make(r if type(r) is np.ndarray else np.asarray(r), None, 0, False)
 
 
 def _sub(a, b):
     """a - b for two Tensors in a backward rule (NumPy directly when nothing is recorded)."""
     if _state.enabled:
         return Sub.apply(a, b)
-    return _plain(a.array - b.array)
-
-
-def _plain(r):
-    """A Tensor with no history (NumPy hands back a scalar, not an array, for 0-d operands)."""
+    r = a.array - b.array
     return Tensor._make(r if type(r) is np.ndarray else np.asarray(r), None, 0, False)
 
 
 def save_for_each_other(ctx, a, b) -> None:
-    """A product's saves: a if b needs a gradient, b if a does (none on an unrecorded call).
+    """What a product's rule keeps: a if b needs a gradient, b if a does, and both shapes.
 
     Each factor is needed only for the other's gradient; saving it only then keeps in-place
     edits of the other legal, as in PyTorch (x[:, 0] = x[:, 3] * w works when w needs no
-    gradient).
+    gradient). The shapes let the rule sum a broadcast gradient back. A call that records
+    nothing keeps nothing.
     """
     need = ctx.needs_input_grad
     if need:
         ctx.save_for_backward(a if need[1] else None, b if need[0] else None)
+        ctx.shapes = (_shape(a), _shape(b))
 
 
 def kept_for(ctx, i: int, value):
@@ -119,7 +120,6 @@ class Mul(Op):
     @staticmethod
     def forward(ctx, a, b):
         save_for_each_other(ctx, a, b)
-        ctx.shapes = (_shape(a), _shape(b))
         return a * b
 
     @staticmethod
