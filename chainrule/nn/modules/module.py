@@ -37,6 +37,22 @@ class _IncompatibleKeys(NamedTuple):
     __str__ = __repr__
 
 
+def _check_initialised(store, what: str) -> None:
+    """Parameters and submodules live in dicts that Module.__init__ makes."""
+    if store is None:
+        raise AttributeError(f"cannot assign {what} before Module.__init__() call "
+                             f"(call super().__init__() first in your __init__)")
+
+
+def _set_none_only(store: dict, name: str, value, what: str, expected: str) -> None:
+    """An existing parameter or child module can be replaced by its own kind (handled by the
+    caller) or by None, which keeps its place in `store`."""
+    if value is not None:
+        raise TypeError(f"cannot assign '{_typename(value)}' as {what} '{name}' "
+                        f"({expected} or None expected)")
+    store[name] = None
+
+
 def _typename(value) -> str:
     if isinstance(value, Tensor):
         return "chainrule.Tensor"
@@ -167,36 +183,20 @@ class Module:
     # --------------------------------------------------------------------- registration
     def __setattr__(self, name: str, value) -> None:
         d = self.__dict__
-        params = d.get("_parameters")
+        params, modules, buffers = d.get("_parameters"), d.get("_modules"), d.get("_buffers")
         if isinstance(value, Parameter):
-            if params is None:
-                raise AttributeError("cannot assign parameters before Module.__init__() call "
-                                     "(call super().__init__() first in your __init__)")
+            _check_initialised(params, "parameters")
             self._remove_everywhere(name, keep="_parameters")
             self.register_parameter(name, value)
-            return
-        if params is not None and name in params:
-            if value is not None:
-                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
-                                f"(chainrule.nn.Parameter or None expected)")
-            params[name] = None
-            return
-        modules = d.get("_modules")
-        if isinstance(value, Module):
-            if modules is None:
-                raise AttributeError("cannot assign module before Module.__init__() call "
-                                     "(call super().__init__() first in your __init__)")
+        elif params is not None and name in params:
+            _set_none_only(params, name, value, "parameter", "chainrule.nn.Parameter")
+        elif isinstance(value, Module):
+            _check_initialised(modules, "module")
             self._remove_everywhere(name, keep="_modules")
             modules[name] = value
-            return
-        if modules is not None and name in modules:
-            if value is not None:
-                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
-                                f"(chainrule.nn.Module or None expected)")
-            modules[name] = None
-            return
-        buffers = d.get("_buffers")
-        if isinstance(value, Buffer) or (buffers is not None and name in buffers):
+        elif modules is not None and name in modules:
+            _set_none_only(modules, name, value, "child module", "chainrule.nn.Module")
+        elif isinstance(value, Buffer) or (buffers is not None and name in buffers):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
                                 f"(chainrule.nn.Buffer, chainrule.Tensor or None expected)")
@@ -206,8 +206,8 @@ class Module:
                 persistent = name not in self._non_persistent_buffers_set
             self._remove_everywhere(name, keep="_buffers")
             self.register_buffer(name, value, persistent)
-            return
-        object.__setattr__(self, name, value)
+        else:
+            object.__setattr__(self, name, value)
 
     def _remove_everywhere(self, name: str, keep: str) -> None:
         """Forget `name` everywhere but in `keep`, where the new value replaces it in place
