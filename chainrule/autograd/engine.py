@@ -52,34 +52,50 @@ def run_backward(roots, grads, retain_graph: bool, create_graph: bool, inputs=No
             if node._hooks is not None or node._retained is not None:
                 _tensor_hooks(node, buf, create_graph)
             runs = targets is None or targets.capture(node, buf)
-            in_grads = _run_node(node, buf) if runs and _any(buf) else ()
+            if runs and (buf[0] is not None if len(buf) == 1 else _any(buf)):
+                in_grads = _call_backward(node, buf) if not observers.node else \
+                    _observed(node, buf)
+            else:
+                in_grads = ()
             if runs and not retain_graph:  # grad(y, h) leaves h's own history usable
                 node._saved = None
                 node._freed = True
-            for i, edge in enumerate(node._edges):
-                if edge is None:
-                    continue
-                g = in_grads[i] if i < len(in_grads) else None
-                nxt, nr = edge
-                if type(nxt) is not Node:
-                    if g is not None:
-                        sink.send(nxt, _check_grad(node, i, g, nxt.array.shape, nxt.array.dtype))
-                    continue
-                if g is not None:
-                    g = _check_grad(node, i, g, *nxt._out_meta[nr])
-                    nbuf = buffers.get(nxt) or buffers.setdefault(nxt, [None] * len(nxt._out_meta))
-                    nbuf[nr] = g if nbuf[nr] is None else nbuf[nr] + g
-                deps[nxt] -= 1
-                if deps[nxt] == 0:
-                    ready.append(nxt)
+            _send(node, in_grads, buffers, deps, ready, sink)
         sink.accumulate(create_graph)
     finally:
         _state.enabled = prev_mode
     return sink.results(create_graph, allow_unused)
 
 
+def _send(node: Node, in_grads, buffers: dict, deps: dict, ready: list, sink) -> None:
+    """Send each input gradient along its edge; a node whose last edge reports is ready.
+
+    A gradient for a node is summed into that node's buffer (fan-out), one for a leaf goes
+    to the sink. An edge with no gradient still counts as done for the node it points at.
+    """
+    for i, edge in enumerate(node._edges):
+        if edge is None:
+            continue
+        g = in_grads[i] if i < len(in_grads) else None
+        nxt, nr = edge
+        if type(nxt) is not Node:
+            if g is not None:
+                if g.array.shape != nxt.array.shape or g.array.dtype != nxt.array.dtype:
+                    g = _check_grad(node, i, g, nxt.array.shape, nxt.array.dtype)
+                sink.send(nxt, g)
+            continue
+        if g is not None:
+            if (g.array.shape, g.array.dtype) != nxt._out_meta[nr]:
+                g = _check_grad(node, i, g, *nxt._out_meta[nr])
+            nbuf = buffers.get(nxt) or buffers.setdefault(nxt, [None] * len(nxt._out_meta))
+            nbuf[nr] = g if nbuf[nr] is None else nbuf[nr] + g
+        deps[nxt] -= 1
+        if deps[nxt] == 0:
+            ready.append(nxt)
+
+
 def _any(buf: list) -> bool:
-    return buf[0] is not None if len(buf) == 1 else any(g is not None for g in buf)
+    return any(g is not None for g in buf)
 
 
 def _seed(roots, grads, sink: _LeafSink) -> dict:
@@ -201,15 +217,12 @@ class _LeafSink:
         return [None if r is None else r.detach() for r in t.results]
 
 
-def _run_node(node: Node, buf: list):
-    """The node's input gradients, through the `node` observers if any are registered.
+def _observed(node: Node, buf: list):
+    """The node's input gradients, through the registered `node` observers.
 
     Observers nest, the first registered outermost: each gets (node, buf, run) and returns
     what `run()` returns, so it can look at the gradients, check them or annotate an error.
     """
-    if not observers.node:
-        return _call_backward(node, buf)
-
     def run(k: int = 0):
         if k == len(observers.node):
             return _call_backward(node, buf)

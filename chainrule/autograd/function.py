@@ -228,6 +228,9 @@ class Function:
         else:
             raw = args  # a user Function's forward sees (and saves) the Tensors themselves
             result = _tensor_forward(cls, ctx, args, kwargs)
+        if not tracking and type(result) is np.ndarray and not (
+                cls.is_view or _state.dual_levels or observers.forward):
+            return Tensor._make(result, None, 0, False)  # nothing to record, share or report
         multi = type(result) is tuple
         if multi:
             outs = tuple([_wrap(r, ctx, i, tracking) for i, r in enumerate(result)])
