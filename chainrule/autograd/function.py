@@ -50,6 +50,7 @@ class Node:
     _materialize = True  # set_materialize_grads: zeros for outputs that got no gradient
     _for_forward = None  # save_for_forward: what a user Function's jvp reads
     inputs = outputs = None  # the op's arguments and outputs while its jvp runs
+    _not_tensors = ()  # positions of arguments that were not Tensors (for next_functions)
 
     def __init__(self, fn):
         self._fn = fn
@@ -117,16 +118,28 @@ class Node:
 
     # ---- PyTorch's grad_fn API ----
     def name(self) -> str:
-        return self._fn.__name__ + "Backward"
+        """PyTorch's name of this node: `MulBackward0` for a built-in op (the torch op's name
+        when it differs: `Function.grad_fn_name`), `MyFnBackward` for a user's Function."""
+        fn = self._fn
+        if fn.grad_fn_name is not None:
+            return fn.grad_fn_name
+        return fn.__name__ + ("Backward0" if fn.array_forward else "Backward")
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object>"
+        return f"<{self.name()} object at {id(self):#x}>"
 
     @property
     def next_functions(self) -> tuple:
-        """((node or AccumulateGrad or None, output_nr), ...) for each forward argument."""
+        """((node or AccumulateGrad or None, output_nr), ...), one per Tensor argument.
+
+        None marks a Tensor that needs no gradient; arguments that were not Tensors (a shape,
+        a dim) have no entry, except a binary op's number, which PyTorch wraps in a Tensor.
+        """
+        skip = () if self._fn.wraps_numbers else self._not_tensors
         result = []
-        for edge in self._edges:
+        for i, edge in enumerate(self._edges):
+            if i in skip:
+                continue
             if edge is None:
                 result.append((None, 0))
             elif isinstance(edge[0], Node):
@@ -169,7 +182,7 @@ class AccumulateGrad:
         return "AccumulateGrad"
 
     def __repr__(self) -> str:
-        return "<AccumulateGrad object>"
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
     @property
     def next_functions(self) -> tuple:
@@ -189,6 +202,8 @@ class Function:
     # may_copy: only when NumPy could make a view (reshape, basic indexing), checked per call
     is_view = False
     may_copy = False
+    grad_fn_name = None  # PyTorch's name for the node, where it is not `<class>Backward0`
+    wraps_numbers = False  # a number argument shows in next_functions as (None, 0), as torch
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -257,6 +272,7 @@ def _find_edges(ctx, args) -> tuple:
     raw = []
     needs = []
     edges = []
+    not_tensors = []
     tracking = False
     for a in args:
         if isinstance(a, Tensor):
@@ -268,12 +284,15 @@ def _find_edges(ctx, args) -> tuple:
                 edges.append((fn, a._output_nr) if fn is not None else (a, 0))
                 continue
         else:
+            not_tensors.append(len(raw))
             raw.append(a)
         needs.append(False)
         edges.append(None)
     if tracking:
         ctx.needs_input_grad = tuple(needs)
         ctx._edges = edges
+        if not_tensors:
+            ctx._not_tensors = not_tensors
     return raw, tracking
 
 

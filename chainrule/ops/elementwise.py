@@ -77,6 +77,8 @@ class Add(Op):
     backward:  ga = sum_to(g, a.shape)     gb = sum_to(g, b.shape)
     """
 
+    wraps_numbers = True  # torch wraps a number operand in a Tensor: (None, 0) in next_functions
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (_shape(a), _shape(b))
@@ -95,6 +97,8 @@ class Sub(Op):
     forward:   out = a - b
     backward:  ga = sum_to(g, a.shape)     gb = sum_to(-g, b.shape)
     """
+
+    wraps_numbers = True  # torch wraps a number operand in a Tensor: (None, 0) in next_functions
 
     @staticmethod
     def forward(ctx, a, b):
@@ -116,6 +120,8 @@ class Mul(Op):
     saved:     b if a needs a gradient, a if b does (so x[:, 0] = x[:, 3] * w stays legal when
                w needs none)
     """
+
+    wraps_numbers = True  # torch wraps a number operand in a Tensor: (None, 0) in next_functions
 
     @staticmethod
     def forward(ctx, a, b):
@@ -139,6 +145,8 @@ class Div(Op):
     saved:     b; a too if b needs a gradient
     edges:     b == 0 gives inf/nan as NumPy does
     """
+
+    wraps_numbers = True  # torch wraps a number operand in a Tensor: (None, 0) in next_functions
 
     @staticmethod
     def forward(ctx, a, b):
@@ -729,6 +737,8 @@ class Where(Op):
 
 class To(Op):
     """A dtype cast.     backward: gx = g cast back to x's dtype (float to float only)"""
+
+    grad_fn_name = "ToCopyBackward0"  # PyTorch names the node of .to() after its copy
 
     @staticmethod
     def forward(ctx, x, dtype):

@@ -17,7 +17,7 @@ forward   Every op run through `Function.apply` (tracked or not) has its float o
           sees what the rule returns.
 backward  Each recorded op remembers where it was called (`node._site`). When a node's backward
           returns a gradient holding NaN (with check_nan=True, as PyTorch), RuntimeError names
-          the node ("Function 'MulBackward' returned nan values in its 0th output."), the
+          the node ("Function 'MulBackward0' returned nan values in its 0th output."), the
           forward site of the op, the upstream gradient's range and a hint. Any other error
           raised inside a backward gets the forward site added as a note (PyTorch prints the
           forward traceback likewise).

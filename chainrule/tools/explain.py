@@ -15,7 +15,7 @@ node on the path is kept), so the contributions add up to the leaf's gradient.
 
 Names: leaves and intermediate tensors are named from `params` (a dict name -> tensor, or a
 Module: its `named_parameters()`); other leaves are `leaf0`, `leaf1`, ... in the order a walk
-from the loss meets them; an op name seen twice is numbered (`MulBackward#0`, `MulBackward#1`).
+from the loss meets them; an op name seen twice is numbered (`MulBackward0#0`, `MulBackward0#1`).
 `chainrule.viz.graph` uses the same names, so a drawing and an explanation can be read together.
 """
 
@@ -284,7 +284,7 @@ class Explanation:
         return self.steps[i]
 
     def step(self, node: str) -> Step:
-        """The step of the node with this display name (e.g. 'AddBackward')."""
+        """The step of the node with this display name (e.g. 'AddBackward0')."""
         for s in self.steps:
             if s.node == node:
                 return s

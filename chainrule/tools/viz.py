@@ -5,7 +5,7 @@
     g.save("graph.svg")        # .dot / .gv / .svg / .png (svg and png run `dot`)
     g                          # in Jupyter: the SVG (the DOT text when `dot` is missing)
 
-What is drawn is the graph `loss.backward()` walks: one box per op node (`MulBackward`, with
+What is drawn is the graph `loss.backward()` walks: one box per op node (`MulBackward0`, with
 its output's shape and dtype), arrows the way gradients flow (from the root down to the
 leaves), the tensors each node saved for backward as small boxes beside it, the leaves by name.
 Names come from `params` (a dict name -> tensor, which may also name intermediate tensors, or a
@@ -49,7 +49,7 @@ _STYLE = {
 class GraphNode:
     id: str  # the DOT id: n0.. ops, l0.. leaves, s0.. saved tensors, out0.. roots
     kind: str  # "op", "leaf", "saved", "output"
-    name: str  # MulBackward, w0, saved: b, loss
+    name: str  # MulBackward0, w0, saved: b, loss
     label: str  # the text in the box
     shape: tuple | None = None
     dtype: str | None = None
@@ -92,7 +92,7 @@ class Graph:
         return self.dot
 
     def node(self, name: str) -> GraphNode:
-        """The node called `name` (e.g. 'w0', 'AddBackward')."""
+        """The node called `name` (e.g. 'w0', 'AddBackward0')."""
         for n in self.nodes:
             if n.name == name:
                 return n

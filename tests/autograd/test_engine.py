@@ -374,7 +374,7 @@ def test_graph_introspection():
     x = chainrule.tensor([1.0, 2.0], requires_grad=True)
     y = (x * 2).sum()
     mul_node, nr = y.grad_fn.next_functions[0]
-    assert nr == 0 and mul_node.name() == "MulBackward"
+    assert nr == 0 and mul_node.name() == "MulBackward0"
     (acc, _), (const, _) = mul_node.next_functions
     assert acc.name() == "AccumulateGrad" and acc.variable is x
     assert const is None

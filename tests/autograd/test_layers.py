@@ -74,7 +74,7 @@ def test_node_observers_nest_first_registered_outermost():
     finally:
         outer.remove()
         inner.remove()
-    assert calls[:4] == [("enter", "outer", "SumBackward"), ("enter", "inner", "SumBackward"),
+    assert calls[:4] == [("enter", "outer", "SumBackward0"), ("enter", "inner", "SumBackward0"),
                          ("leave", "inner"), ("leave", "outer")]
     assert x.grad.tolist() == [3.0, 3.0]
     assert observers.node == []

@@ -230,14 +230,13 @@ def test_repr_matches_torch(expr):
     t = eval(expr, {"torch": chainrule})
     ours = repr(t)
     assert str(t) == ours
-    theirs = re.sub(r"(grad_fn=<\w+?)\d+>", r"\1>", repr(eval(expr, {"torch": torch})))
-    assert ours.replace("<ToBackward>", "<ToCopyBackward>") == theirs
+    assert ours == repr(eval(expr, {"torch": torch}))
 
 
 def test_repr_of_backward_names():
     x = chainrule.tensor([1.0, 2.0], requires_grad=True)
-    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulBackward>)"
-    assert repr((x * 2).sum()) == "tensor(6., grad_fn=<SumBackward>)"
+    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulBackward0>)"
+    assert repr((x * 2).sum()) == "tensor(6., grad_fn=<SumBackward0>)"
 
 
 # ---------------------------------------------------------------------------- factories
