@@ -6,13 +6,21 @@ The namespace mirrors `torch`: tensor factories, dtypes, math functions, grad mo
 manual_seed, autograd, linalg, nn, optim, utils.data, save/load.
 """
 
-__version__ = "0.1.0"
-
 import sys as _sys
 
 from chainrule import autograd, dtypes, linalg
 from chainrule._compat.device import get_default_device, set_default_device
 from chainrule._format import get_printoptions, set_printoptions
+from chainrule._legacy import (  # the older API: typed classes (below), thread counts
+    TYPED_TENSORS,
+    TorchVersion,
+    get_num_interop_threads,
+    get_num_threads,
+    set_num_interop_threads,
+    set_num_threads,
+    tensortype,
+    version_module,
+)
 from chainrule.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -111,7 +119,11 @@ from chainrule.random import (
 from chainrule.serialization import load, save
 from chainrule.tensor import Size, Tensor, device
 
-FloatTensor = DoubleTensor = LongTensor = Tensor
+globals().update(TYPED_TENSORS)  # FloatTensor, LongTensor, ... (chainrule/_legacy.py)
+
+# chainrule's own version; it compares as torch.__version__ does (with strings or tuples)
+__version__ = TorchVersion("0.1.0")
+version = _sys.modules["chainrule.version"] = version_module(__version__)
 
 
 def is_floating_point(t) -> bool:
@@ -147,7 +159,7 @@ def einsum(equation, *operands):
     return _einsum(equation, *operands)
 
 
-_SUBMODULES = ("nn", "optim", "utils", "datasets", "labs", "distributions", "testing")
+_SUBMODULES = ("nn", "optim", "utils", "datasets", "labs", "distributions", "testing", "func")
 # torch's device modules, answered as PyTorch's CPU build answers them (chainrule._compat)
 _COMPAT = ("cuda", "backends", "accelerator")
 

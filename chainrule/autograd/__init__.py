@@ -134,6 +134,8 @@ def _batched_grad(outs, inp, gouts, retain_graph, create_graph, allow_unused) ->
             for k in range(len(inp))]
 
 
+from chainrule._legacy import Variable  # noqa: E402, F401 - older programs' autograd.Variable
+from chainrule.autograd import functional  # noqa: E402, F401 - torch.autograd.functional
 from chainrule.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
 
 # detect_anomaly, strict, explain, paths and check_op are tools (chainrule/tools/): they add
