@@ -24,7 +24,7 @@ from chainrule.autograd import grad as autograd_grad
 from chainrule.autograd import grad_mode
 from chainrule.autograd.graph import walk
 from chainrule.creation import zeros_like
-from chainrule.func._pytree import tree_map
+from chainrule.func._pytree import tree_flatten, tree_map
 from chainrule.tensor import Tensor
 
 _made: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # id -> leaf we made
@@ -146,4 +146,7 @@ def split_aux(out, api: str):
     if not (isinstance(out, tuple) and len(out) == 2):
         raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) "
                            "if has_aux is True")
+    for leaf in tree_flatten(out[1])[0]:  # aux: Tensors, nested in tuples, lists and dicts
+        if not isinstance(leaf, Tensor):
+            raise RuntimeError(f"Expected tensors, got unsupported type {type(leaf)}")
     return out

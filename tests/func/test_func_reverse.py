@@ -157,6 +157,16 @@ def test_errors_as_torch(call, message):
             call(lib)
 
 
+@pytest.mark.parametrize("aux", [1.0, None, [chainrule.ones(1), 2]])
+def test_aux_must_hold_only_tensors(aux):
+    for lib in (chainrule, torch):
+        a = aux if lib is chainrule or not isinstance(aux, list) else [torch.ones(1), 2]
+        with pytest.raises(RuntimeError, match="Expected tensors, got unsupported type"):
+            lib.func.grad(lambda x, a=a: ((x * x).sum(), a), has_aux=True)(lib.ones(2))
+        with pytest.raises(RuntimeError, match="Expected tensors, got unsupported type"):
+            lib.func.vjp(lambda x, a=a: (x * x, a), lib.ones(2), has_aux=True)
+
+
 def test_value_errors_as_torch():
     for lib in (chainrule, torch):
         with pytest.raises(ValueError, match="Thing passed to transform API must be Tensor"):
