@@ -138,3 +138,12 @@ def test_jacfwd_of_jacfwd_and_jacfwd_through_a_module():
         return (lib.func.jacfwd(lib.func.jacfwd(lambda x: x.sin() * x.sum()))(lib.tensor(A[0])),
                 lib.func.jacfwd(f)(params, lib.tensor(A[1])))
     check(run)
+
+
+def test_hessian_through_ops_whose_backward_reads_their_saved_output():
+    # exp, tanh and sigmoid save their output for backward: forward-over-reverse needs that
+    # saved output's tangent too
+    def f(x):
+        return (x.exp() * x.tanh()).sum() + x.sigmoid().sum()
+    check(lambda lib: (lib.func.hessian(f)(lib.tensor(A[0])),
+                       lib.func.jvp(lib.func.grad(f), (lib.tensor(A[0]),), (lib.tensor(A[1]),))))
