@@ -265,7 +265,7 @@ class Optimizer:
 
     def _after_load(self) -> None:
         """Old checkpoints keep `step` (and the other `_scalar_state` entries) as numbers;
-        make them the 0-d tensors torch now uses."""
+        make them the 0-d tensors torch uses."""
         for s in self.state.values():
             if isinstance(s, dict):
                 for key in self._scalar_state:

@@ -1,7 +1,7 @@
 """The training step's hot path stays free of per-call costs that are easy to reintroduce.
 
 An `import` inside a function runs the import machinery on every call (~2 us, more than most
-small ops): `saved_tensors` once did so for every node of every backward pass.
+small ops); `saved_tensors`, for one, runs for every node of every backward pass.
 """
 
 import builtins

@@ -135,7 +135,7 @@ def _record(structure, fmt=1):
     return {"format": fmt, "structure": structure}
 
 
-CRAFTED = {  # what each crafted record used to raise from deep inside, and the fault named
+CRAFTED = {  # each crafted record, what a reader without checks raises on it, the fault named
     "dict of an int": (_record({"__dict__": 5}), "not a list"),  # 'int' is not iterable
     "short dict item": (_record({"__dict__": [[1]]}), "not a \\[key, value\\] pair"),
     "list as a key": (_record({"__dict__": [[[1], 2]]}), "list as its key"),  # unhashable

@@ -9,9 +9,6 @@ adding z with requires_grad=True does).
 
 import contextlib
 import io
-import re
-
-import pytest
 
 import chainrule
 from chainrule.nn import functional as F
@@ -83,13 +80,6 @@ def _run(source: str) -> tuple[str, dict]:
     return out.getvalue(), names
 
 
-def _normalise(text: str) -> str:
-    # chainrule's grad_fn names carry no version digit (MulBackward0, not MulBackward0)
-    return re.sub(r"grad_fn=<(\w+?)\d*>", r"grad_fn=<\1>", text)
-
-
-@pytest.mark.skipif(not hasattr(chainrule.nn, "MSELoss"),
-                    reason="chainrule.nn.MSELoss is not written yet (the nn layer is in progress)")
 def test_seed_program_runs_unchanged_with_import_chainrule_as_torch():
     ours, _ = _run(AS_CHAINRULE)
     assert ours.splitlines()[-1] == "tensor(-20.) tensor(-30.) tensor(-50.)"
@@ -97,4 +87,4 @@ def test_seed_program_runs_unchanged_with_import_chainrule_as_torch():
                                    "tensor(5., grad_fn=<MulBackward0>)"
     from tests._torch import torch  # noqa: F401 - the oracle must be importable
 
-    assert _normalise(ours) == _normalise(_run(SEED_PROGRAM)[0])
+    assert ours == _run(SEED_PROGRAM)[0]  # the same text as PyTorch prints, names included
