@@ -39,27 +39,27 @@ class MatMul(Op):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         sa, sb = ctx.shapes
-        ga = sum_to(_mm(g, _mT(b)), sa) if need_a else None
-        gb = sum_to(_mm(_mT(a), g), sb) if need_b else None
+        ga = sum_to(_mm(g, b, transpose_b=True), sa) if need_a else None
+        gb = sum_to(_mm(a, g, transpose_a=True), sb) if need_b else None
         return ga, gb
 
 
-# The helpers of MatMul's rule (and Linear's): with no graph being recorded (a plain backward)
-# they compute in NumPy directly, under create_graph they record ops, as `sum_to` does.
+# The helper of MatMul's rule (and Linear's): with no graph being recorded (a plain backward)
+# it multiplies in NumPy directly, under create_graph it records ops, as `sum_to` does.
 
 def _mT(x):
-    """Swap the last two axes."""
-    if not _state.enabled:
-        return Tensor._make(x.array.mT, None, 0, False)
+    """x with its last two axes swapped, as the (recorded) Permute op."""
     n = x.array.ndim
     return Permute.apply(x, tuple(range(n - 2)) + (n - 1, n - 2))
 
 
-def _mm(a, b):
-    """a @ b for two Tensors of at least 2 dims."""
+def _mm(a, b, transpose_a: bool = False, transpose_b: bool = False):
+    """a @ b for two Tensors of at least 2 dims, either one first transposed (its .mT)."""
     if not _state.enabled:
-        return Tensor._make(np.matmul(a.array, b.array), None, 0, False)
-    return MatMul.apply(a, b)
+        aa, ba = a.array, b.array
+        return Tensor._make(np.matmul(aa.mT if transpose_a else aa, ba.mT if transpose_b else ba),
+                            None, 0, False)
+    return MatMul.apply(_mT(a) if transpose_a else a, _mT(b) if transpose_b else b)
 
 
 class Norm2(Op):

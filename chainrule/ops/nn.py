@@ -22,7 +22,7 @@ import numpy as np
 
 from chainrule.autograd.function import Op
 from chainrule.ops.elementwise import _mul, _scale, _sub
-from chainrule.ops.linalg import _mm, _mT, matmul
+from chainrule.ops.linalg import _mm, matmul
 from chainrule.ops.shape import sum_to
 from chainrule.tensor import Tensor
 
@@ -220,24 +220,15 @@ class CrossEntropy(Op):
         if coef is not None:
             loss *= coef
         ctx.save_for_backward(x)
-        ctx.parts = _Softmax(e, s, flat, _Targets(x.shape, axis, safe,
-                                                 _per_target(coef, keep, reduction, denom),
-                                                 (t, weight, ignore_index, reduction)))
+        ctx.softmax = (e, s, flat)  # class-major, as the kernel; flat: the targets in e
+        ctx.targets = _Targets(x.shape, axis, safe, _per_target(coef, keep, reduction, denom),
+                               (t, weight, ignore_index, reduction))
         return _reduce(loss, reduction, denom)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return CrossEntropyGrad.apply(g, x, ctx.parts), None, None, None, None
-
-
-class _Softmax(NamedTuple):
-    """What CrossEntropy's forward keeps for its gradient (class-major, as its kernel)."""
-
-    e: np.ndarray  # exp(x - max(x))
-    s: np.ndarray  # sum(e) over the classes
-    flat: np.ndarray  # the targets' flat positions in e
-    targets: _Targets
+        return CrossEntropyGrad.apply(g, x, ctx.softmax, ctx.targets), None, None, None, None
 
 
 class CrossEntropyGrad(Op):
@@ -253,12 +244,13 @@ class CrossEntropyGrad(Op):
     """
 
     @staticmethod
-    def forward(ctx, g, x, parts):
+    def forward(ctx, g, x, softmax, targets):
         ctx.save_for_backward(g, x)
-        ctx.targets = tg = parts.targets
-        gx = parts.e / parts.s  # class-major, so g (shaped like the targets) broadcasts as is
-        gx.reshape(-1)[parts.flat] -= 1.0
-        gx *= g * tg.w
+        ctx.targets = targets
+        e, s, flat = softmax
+        gx = e / s  # class-major, so g (shaped like the targets) broadcasts as is
+        gx.reshape(-1)[flat] -= 1.0
+        gx *= g * targets.w
         return gx if gx.ndim == 1 else gx.T if gx.ndim == 2 else np.moveaxis(gx, 0, 1)
 
     @staticmethod
@@ -272,7 +264,7 @@ class CrossEntropyGrad(Op):
         c = g * w  # shaped like the targets (or 0-d): put the class axis back
         if c.ndim:
             c = c.unsqueeze(tg.axis)
-        return gg, c * (ph - p * ph.sum(tg.axis, keepdim=True)), None
+        return gg, c * (ph - p * ph.sum(tg.axis, keepdim=True)), None, None
 
 
 def _log_softmax_parts(a: np.ndarray, m: np.ndarray, flat: np.ndarray) -> tuple:
@@ -429,9 +421,10 @@ class Linear(Op):
         gw = gb = None
         if need_w:
             if x.ndim == 2:
-                gw = _mm(_mT(g), x)
+                gw = _mm(g, x, transpose_a=True)
             else:
-                gw = _mm(_mT(g.reshape(-1, w.array.shape[0])), x.reshape(-1, w.array.shape[1]))
+                gw = _mm(g.reshape(-1, w.array.shape[0]), x.reshape(-1, w.array.shape[1]),
+                         transpose_a=True)
         if need_b:
             gb = sum_to(g, ctx.b_shape)
         return gx, gw, gb
