@@ -31,7 +31,7 @@ import numpy as np
 from chainrule.autograd import grad_mode
 
 _state = grad_mode._state  # _state.dual_levels: the active levels, innermost last
-_made: dict[int, weakref.WeakSet] = {}  # level -> the tensors that hold a tangent of it
+_made: dict[int, dict] = {}  # level -> {id: weakref} of the tensors holding its tangents
 
 
 class UnpackedDualTensor(NamedTuple):
@@ -45,12 +45,14 @@ class dual_level(contextlib.ContextDecorator):
     def __enter__(self) -> int:
         self.level = len(_state.dual_levels)
         _state.dual_levels = (*_state.dual_levels, self.level)
-        _made[self.level] = weakref.WeakSet()
+        _made[self.level] = {}  # (by id: Tensor's == is elementwise, so no WeakSet)
         return self.level
 
     def __exit__(self, *exc) -> bool:
-        for t in _made.pop(self.level):
-            t._tangents = {k: v for k, v in t._tangents.items() if k != self.level} or None
+        for ref in _made.pop(self.level).values():
+            t = ref()
+            if t is not None and t._tangents:
+                t._tangents = {k: v for k, v in t._tangents.items() if k != self.level} or None
         _state.dual_levels = tuple(k for k in _state.dual_levels if k != self.level)
         return False
 
@@ -128,7 +130,7 @@ def _hidden(level: int):
 
 def _set_tangent(t, level: int, tangent) -> None:
     t._tangents = {**(t._tangents or {}), level: tangent}
-    _made[level].add(t)
+    _made[level][id(t)] = weakref.ref(t)
 
 
 def push_tangents(cls, ctx, args: tuple, outs: tuple) -> None:
