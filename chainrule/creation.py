@@ -13,6 +13,7 @@ import numpy as np
 
 from chainrule import dtypes
 from chainrule._args import check_device, shape_args, to_array
+from chainrule._legacy import check_out_grad, resize_into
 from chainrule.random import numpy_rng
 from chainrule.tensor import Tensor
 
@@ -72,15 +73,8 @@ def _write_out(out, array: np.ndarray, dtype, op: str) -> Tensor:
     if dtype is not None and dtypes.to_numpy_dtype(dtype) != out.array.dtype:
         raise RuntimeError(f"{op}: dtype {dtype} does not match dtype of out parameter "
                            f"({out.dtype})")
-    if out.requires_grad:
-        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic "
-                           f"differentiation, but one of the arguments requires grad.")
-    if out.array.shape == array.shape:
-        out.array[...] = array
-    else:
-        out.array = array.astype(out.array.dtype)
-    out._version[0] += 1  # shared with its views: saved copies of it see the change
-    return out
+    check_out_grad(op, (out,))
+    return resize_into(out, array, op, stacklevel=5)  # 5: the frame that called the factory
 
 
 def _finish(array: np.ndarray, requires_grad: bool, device, op: str) -> Tensor:

@@ -12,6 +12,7 @@ import numpy as np
 
 from chainrule import dtypes
 from chainrule._args import to_axis
+from chainrule._legacy import takes_out
 from chainrule.ops import shape as shp
 from chainrule.tensor import Tensor, as_operand
 
@@ -27,7 +28,7 @@ def _method(name: str):
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"torch.{name}(input, ...) is input.{name}(...)."
-    return fn
+    return takes_out(name, fn) if name in OUT_FUNCTIONS else fn
 
 
 # Each name below is a Tensor method of the same meaning (see tensor.py for its rules).
@@ -53,6 +54,22 @@ METHOD_FUNCTIONS = (
     "unique", "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "detach", "clone",
     "numel", "is_floating_point",
 )
+
+# The ones that take `out=` in PyTorch (the result is written into it: _legacy.write_out).
+OUT_FUNCTIONS = frozenset((
+    "abs", "absolute", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt",
+    "square", "reciprocal", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sigmoid", "erf",
+    "sign", "sgn", "floor", "ceil", "trunc", "frac", "round", "clamp", "clip", "clamp_min",
+    "clamp_max", "neg", "negative", "add", "sub", "subtract", "mul", "multiply", "div",
+    "divide", "true_divide", "floor_divide", "remainder", "pow", "maximum", "minimum", "eq",
+    "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "isposinf", "isneginf",
+    "nan_to_num", "lerp", "addcmul", "addcdiv", "diff", "sum", "nansum", "mean", "nanmean",
+    "var", "std", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp",
+    "softmax", "log_softmax", "norm", "all", "any", "cumsum", "tril", "triu", "diag", "gather",
+    "scatter_add", "scatter", "index_select", "take_along_dim", "masked_select", "nonzero",
+    "sort", "topk", "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger",
+))
 
 for _name in METHOD_FUNCTIONS:
     globals()[_name] = _method(_name)
@@ -158,6 +175,12 @@ def where(condition, input=None, other=None) -> Tensor:  # noqa: A002
     b = other.to(dt) if b_t else other
     del like
     return Where.apply(cond, a, b)
+
+
+# torch.cat(tensors, out=r) & co: the result written into r, as for the functions above
+cat, stack, hstack, vstack, dstack, column_stack, where = (
+    takes_out(f.__name__, f) for f in (cat, stack, hstack, vstack, dstack, column_stack, where))
+concat = concatenate = cat
 
 
 def broadcast_tensors(*tensors):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import numbers
+import warnings
 import weakref
 
 import numpy as np
@@ -104,7 +105,10 @@ class Tensor:
     @property
     def grad(self):
         """The gradient accumulated by backward() (None until then)."""
-        return self._grad
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self._retains_grad:
+            _warn_non_leaf_grad()
+        return g
 
     @grad.setter
     def grad(self, value) -> None:
@@ -321,10 +325,12 @@ class Tensor:
             return self.clone() if copy else self
         return elementwise.To.apply(self, np_dt)
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking: bool = False):
+        """x.type() is 'torch.FloatTensor' & co; x.type(t) converts, t being a dtype, a typed
+        class (torch.LongTensor) or its name ('torch.LongTensor')."""
         if dtype is None:
-            return "torch." + _TYPE_NAMES[self.array.dtype.name]
-        return self.to(dtype)
+            return _legacy.type_name(self.array.dtype)
+        return self.to(_legacy.type_target(dtype))
 
     def float(self) -> Tensor:
         return self.to(dtypes.float32)
@@ -1548,9 +1554,15 @@ _DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "mtia", "hpu
 
 _CPU = device("cpu")
 
-_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+def _warn_non_leaf_grad() -> None:
+    # PyTorch's warning: backward() fills .grad of leaves only, so this read is likely a mistake
+    warnings.warn(
+        "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+        "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+        "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf "
+        "Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf "
+        "Tensor instead.", UserWarning, stacklevel=3)
 
 
 class _RemovableHandle:
@@ -1822,7 +1834,7 @@ def _scatter_reduced(t: Tensor, dim, index, src, reduce: str) -> Tensor:
 
 # Op families, imported last: they import Tensor from this module. (`shape` and `linalg` are
 # names of their own here: Tensor.shape, chainrule.linalg.)
-from chainrule import _format  # noqa: E402
+from chainrule import _format, _legacy  # noqa: E402
 from chainrule.autograd import engine as _engine  # noqa: E402
 from chainrule.ops import elementwise, indexing, reduction  # noqa: E402
 from chainrule.ops import linalg as linalg_ops  # noqa: E402
