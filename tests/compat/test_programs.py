@@ -9,9 +9,13 @@ so lines that print such values directly are `~` lines too.
 
 Why those tolerances: a `~` line reports float32 training (up to 1000 steps), where the two
 libraries round the same sums in different orders. Each op differs by a few float32 ulps
-(~1e-7 relative); gradient descent on these small smooth problems does not amplify that, and
-the observed gap is under 5e-7 relative. 1e-4 keeps a wide margin while a wrong gradient,
-a wrong update rule or a wrong batch shows up at 1e-2 or more.
+(~1e-7 relative); training these small smooth problems amplifies that at most to ~5e-6
+relative (packed_gru.py), and 1e-4 keeps a wide margin while a wrong gradient, a wrong
+update rule or a wrong batch shows up at 1e-2 or more. Where a training run amplifies
+rounding chaotically, the program says so and avoids it (float64 in tiny_transformer.py,
+SGD in char_lstm.py, a larger Adam eps in packed_gru.py) rather than loosening RTOL.
+Printed values keep enough decimals (5 or 6) that rounding the last digit the other way
+stays within the tolerance.
 """
 
 import importlib.util
@@ -42,6 +46,22 @@ PROGRAM_ARGS = {
     "distributions_tour.py": [],
     "cnn_synthetic.py": [],
     "nn_module_tour.py": [],
+    "rnn_regressor.py": [],
+    "char_lstm.py": [],
+    "packed_gru.py": [],
+    "tiny_transformer.py": [],
+    "vae.py": [],
+    "policy_gradient.py": [],
+    "lbfgs_logistic.py": [],
+    "autograd_graph.py": [],
+}
+# Programs whose output differs from PyTorch's in a known way: the test expects the
+# difference (strict xfail) and fails when the outputs match, so that the entry is removed.
+KNOWN_DIFFERENCES = {
+    "autograd_graph.py": "grad_fn names: chainrule has MatMulBackward0 for mm, "
+                         "ReshapeBackward0 for view, PermuteBackward0 for t(), "
+                         "GetItemBackward0 for slicing, and AccumulateGrad.name() without "
+                         "PyTorch's 'torch::autograd::' prefix",
 }
 
 
@@ -70,7 +90,9 @@ def test_every_program_is_listed():
     assert found == sorted(PROGRAM_ARGS)
 
 
-@pytest.mark.parametrize("name", sorted(PROGRAM_ARGS))
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENCES[n]))
+    if n in KNOWN_DIFFERENCES else n for n in sorted(PROGRAM_ARGS)])
 def test_program_prints_what_pytorch_prints(name):
     path = os.path.join(PROGRAMS, name)
     args = PROGRAM_ARGS[name]
