@@ -13,6 +13,7 @@ and Variable only answer `isinstance` and build tensors, as they do in PyTorch (
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
 import types
 import warnings
@@ -333,6 +334,7 @@ class TorchVersion(str):
 def version_module(version: str) -> types.ModuleType:
     """torch.version: the version and the CUDA/ROCm builds (none: chainrule runs on the CPU)."""
     module = types.ModuleType("chainrule.version", "chainrule's build, as torch.version.")
+    module.__spec__ = importlib.machinery.ModuleSpec(module.__name__, None)  # `import` finds it
     module.__version__ = version
     module.cuda = module.hip = module.xpu = None
     module.debug = False

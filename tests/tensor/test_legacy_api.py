@@ -3,6 +3,9 @@ autograd.Variable, the typed tensor classes and x.type(), `out=` on the torch.* 
 warning on reading .grad of a non-leaf, version and thread-count functions."""
 
 import importlib
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -344,3 +347,35 @@ def test_manual_seed_returns_the_default_generator():
         g = m.manual_seed(3)
         assert isinstance(g, m.Generator) and g is m.default_generator
         assert g.initial_seed() == 3
+
+
+# ====================================================================== under chainrule run
+LEGACY_PROGRAM = '''
+import torch
+import torch.version
+from torch.autograd import Variable
+
+x = Variable(torch.FloatTensor([[1.0, 2.0]]))
+w = Variable(torch.ones(2, 1).type(torch.FloatTensor), requires_grad=True)
+r = torch.empty(0)
+with torch.no_grad():
+    torch.mm(x, w, out=r)
+x.mm(w).sum().backward()
+torch.set_num_threads(1)
+print(r.tolist(), w.grad.type(), torch.LongTensor([1]).type(), torch.version.cuda,
+      torch.__version__ >= (0, 1), torch.get_num_threads())
+'''
+
+
+def test_a_program_using_the_older_api_runs_unchanged_under_chainrule_run(tmp_path):
+    path = tmp_path / "legacy.py"
+    path.write_text(LEGACY_PROGRAM)
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    outputs = []
+    for cmd in ([sys.executable, str(path)], [sys.executable, "-m", "chainrule", "run", str(path)]):
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                              env=dict(os.environ, PYTHONPATH=repo))
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    expected = "[[3.0]] torch.FloatTensor torch.LongTensor None True 1\n"
+    assert outputs == [expected, expected]
