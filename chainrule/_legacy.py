@@ -5,6 +5,8 @@
     x.type(), x.type(torch.LongTensor)   dtype names and conversions by name
     torch.add(x, y, out=r)               `out=`: the result written into r (write_out)
     torch.set_num_threads(4)             recorded; NumPy's BLAS threads are fixed at startup
+    torch.__version__ >= (1, 8)          chainrule's own version, compared as torch's is
+    torch.version.cuda                   None, as on PyTorch's CPU-only build
 
 None of these is a second tensor class: every tensor is a chainrule.Tensor. The typed classes
 and Variable only answer `isinstance` and build tensors, as they do in PyTorch (where
