@@ -19,6 +19,9 @@ class Cholesky(Op):
                Xs = (X + tril(X, -1)^T) / 2            # symmetric, half the diagonal
                gA = L^-T Xs L^-1                       # two triangular solves
                (Murray 2016, "Differentiation of the Cholesky decomposition"; torch's rule)
+    jvp:       M = L^-1 tA L^-T;   t_L = L (tril(M) + tril(M, -1)) / 2
+               # from tA = tL L^T + L tL^T: L^-1 tL is lower, and M is its sum with its
+               # transpose, so its lower part with half the diagonal gives it back (torch's)
     saved:     L
     edges:     A not positive-definite raises RuntimeError, as torch.linalg.cholesky
     """
@@ -43,6 +46,13 @@ class Cholesky(Op):
         y = solve_triangular(lower.mT, x, upper=True)              # Y = L^-T Xs
         return (solve_triangular(lower.mT, y.mT, upper=True).mT,)  # Z L = Y <=> L^T Z^T = Y^T
 
+    @staticmethod
+    def jvp(ctx, ta):
+        (lower,) = ctx.outputs
+        x = solve_triangular(lower, ta, upper=False)                # L^-1 tA
+        m = solve_triangular(lower, x.mT, upper=False).mT           # (L^-1 (L^-1 tA)^T)^T
+        return lower.matmul(0.5 * (m.tril() + m.tril(-1)))
+
 
 class SolveTriangular(Op):
     """X = A^-1 B for triangular A (only its lower or upper triangle is read), batched.
@@ -50,6 +60,7 @@ class SolveTriangular(Op):
     forward:   X = solve(tri(A), B)
     backward:  gB = A^-T gX                      # a solve with A^T, whose triangle is the other
                gA = tri(-gB X^T)                 # dX = -A^-1 dA X; only A's triangle is an input
+    jvp:       t_X = solve(tri(A), tB - tri(tA) X)
     saved:     A, X
     """
 
@@ -72,6 +83,12 @@ class SolveTriangular(Op):
         ga = -gb.matmul(out.mT)
         ga = ga.triu() if ctx.upper else ga.tril()
         return sum_to(ga, ctx.shapes[0]), sum_to(gb, ctx.shapes[1]), None
+
+    @staticmethod
+    def jvp(ctx, ta, tb, _):
+        a, upper, (out,) = ctx.inputs[0], ctx.upper, ctx.outputs
+        return solve_triangular(a, tb - (ta.triu() if upper else ta.tril()).matmul(out),
+                                upper=upper)
 
 
 def cholesky(a):

@@ -98,6 +98,7 @@ class Conv2d(Op):
     backward:  gx = ConvInputGrad(g, w)        # the adjoint of x -> conv(x, w)
                gw = ConvWeightGrad(x, g)       # the adjoint of w -> conv(x, w)
                gb = g.sum((0, 2, 3))
+    jvp:       t_out = conv(tx, w) + tb + conv(x, tw)       # bilinear: one term per factor
     saved:     x, w (and cols, reused by gw)
     edges:     geo.oh / geo.ow are taken as given (<= the natural size), so the adjoints of
                conv_transpose with output_padding line up.
@@ -133,6 +134,11 @@ class Conv2d(Op):
         gb = g.sum((0, 2, 3)) if need_b else None
         return gx, gw, gb, None, None
 
+    @staticmethod
+    def jvp(ctx, tx, tw, tb, *_):
+        (x, w), geo, groups = ctx.inputs[:2], ctx.geo, ctx.groups
+        return Conv2d.apply(tx, w, tb, geo, groups) + Conv2d.apply(x, tw, None, geo, groups)
+
 
 class ConvInputGrad(Op):
     """conv^T(g, w): the input gradient of conv2d, and the forward of conv_transpose2d.
@@ -142,6 +148,7 @@ class ConvInputGrad(Op):
                                              # kh*kw strided adds, never a loop over pixels
     backward:  gg = Conv2d(h, w)             # <h, conv^T(g, w)> = <conv(h, w), g>
                gw = ConvWeightGrad(h, g)     # = <conv_w(h, g), w>
+    jvp:       t_out = conv^T(tg, w) + conv^T(g, tw)
     saved:     g, w
     """
 
@@ -169,6 +176,11 @@ class ConvInputGrad(Op):
         gw = ConvWeightGrad.apply(h, g, w.array.shape, ctx.geo, ctx.groups) if need_w else None
         return gg, gw, None, None, None
 
+    @staticmethod
+    def jvp(ctx, tg, tw, *_):
+        g, w, *rest = ctx.inputs
+        return ConvInputGrad.apply(tg, w, *rest) + ConvInputGrad.apply(g, tw, *rest)
+
 
 class ConvWeightGrad(Op):
     """conv_w(x, g): the weight gradient of conv2d.
@@ -177,6 +189,7 @@ class ConvWeightGrad(Op):
                                                  matmul sums over samples and positions
     backward:  gx = ConvInputGrad(g, h)      # <h, conv_w(x, g)> = <conv(x, h), g>
                gg = Conv2d(x, h)             #                   = <conv^T(g, h), x>
+    jvp:       t_out = conv_w(tx, g) + conv_w(x, tg)
     saved:     x, g
     """
 
@@ -198,6 +211,11 @@ class ConvWeightGrad(Op):
         gg = Conv2d.apply(x, h, None, ctx.geo, ctx.groups) if need_g else None
         return gx, gg, None, None, None
 
+    @staticmethod
+    def jvp(ctx, tx, tg, *_):
+        x, g, *rest = ctx.inputs
+        return ConvWeightGrad.apply(tx, g, *rest) + ConvWeightGrad.apply(x, tg, *rest)
+
 
 # ---------------------------------------------------------------------------------- pooling
 class MaxPool2d(Op):
@@ -209,6 +227,7 @@ class MaxPool2d(Op):
                           row that attains it                     (xp padded with -inf)
     backward:  gx = _PoolScatter(g, idx)     # g goes to the argmax of its window, summed
                                              # where windows overlap
+    jvp:       t_out = _PoolGather(tx, idx)  # the tangent at each window's argmax
     saved:     idx (int8 tap numbers, constant)
     edges:     ties: only the first maximum (row-major) gets the gradient. A NaN makes out
                NaN; its gradient then goes to the window's first tap.
@@ -233,6 +252,10 @@ class MaxPool2d(Op):
     @staticmethod
     def backward(ctx, g):
         return _PoolScatter.apply(g, ctx.idx, ctx.geo, ctx.x_shape), None
+
+    @staticmethod
+    def jvp(ctx, tx, _):
+        return _PoolGather.apply(tx, ctx.idx, ctx.geo)
 
 
 def _first_max(candidates: list, index_dtype) -> tuple:
@@ -260,6 +283,7 @@ class _PoolScatter(Op):
 
     forward:   out = crop(sum over taps t of place(g where idx == t, tap t))
     backward:  gg = _PoolGather(h, idx)
+    jvp:       t_out = _PoolScatter(tg, idx)
     """
 
     @staticmethod
@@ -281,12 +305,17 @@ class _PoolScatter(Op):
     def backward(ctx, h):
         return _PoolGather.apply(h, ctx.idx, ctx.geo), None, None, None
 
+    @staticmethod
+    def jvp(ctx, tg, *_):
+        return _PoolScatter.apply(tg, *ctx.inputs[1:])
+
 
 class _PoolGather(Op):
     """h read at each window's argmax tap (max_pool2d with the argmax fixed; linear in h).
 
     forward:   out[window] = pad(h)[tap idx[window] of window]
     backward:  gh = _PoolScatter(g, idx)
+    jvp:       t_out = _PoolGather(th, idx)
     """
 
     @staticmethod
@@ -303,12 +332,17 @@ class _PoolGather(Op):
     def backward(ctx, g):
         return _PoolScatter.apply(g, ctx.idx, ctx.geo, ctx.x_shape), None, None
 
+    @staticmethod
+    def jvp(ctx, th, *_):
+        return _PoolGather.apply(th, ctx.idx, ctx.geo)
+
 
 class AvgPool2d(Op):
     """Mean over each window: a sum of kh*kw strided slices over a divisor.
 
     forward:   out = (sum over taps t of xp[tap t]) / div     (xp zero-padded)
     backward:  gx = _AvgPoolAdjoint(g)       # every tap gets g / div back
+    jvp:       t_out = AvgPool2d(tx)         # linear
     edges:     div is a number, or an (oh, ow) array when windows at the border count fewer
                elements (count_include_pad=False, ceil_mode)
     """
@@ -327,12 +361,17 @@ class AvgPool2d(Op):
     def backward(ctx, g):
         return _AvgPoolAdjoint.apply(g, ctx.geo, ctx.div, ctx.x_shape), None, None
 
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        return AvgPool2d.apply(tx, ctx.geo, ctx.div)
+
 
 class _AvgPoolAdjoint(Op):
     """The transpose of AvgPool2d (linear).
 
     forward:   out = crop(sum over taps t of place(g / div, tap t))
     backward:  gg = AvgPool2d(h)
+    jvp:       t_out = _AvgPoolAdjoint(tg)
     """
 
     @staticmethod
@@ -350,6 +389,10 @@ class _AvgPoolAdjoint(Op):
     def backward(ctx, h):
         return AvgPool2d.apply(h, ctx.geo, ctx.div), None, None, None
 
+    @staticmethod
+    def jvp(ctx, tg, *_):
+        return _AvgPoolAdjoint.apply(tg, *ctx.inputs[1:])
+
 
 # ---------------------------------------------------------------------------- normalisation
 class Normalize(Op):
@@ -359,6 +402,8 @@ class Normalize(Op):
     forward:   xhat = (x - mean) * r,   r = 1 / sqrt(var + eps)   (mean, biased var over axes)
     backward:  gx = r * (g - mean(g) - xhat * mean(g * xhat))     # means over axes; the two
                                              # subtracted terms are d mean / dx and d var / dx
+    jvp:       t_out = r * (tx - mean(tx) - xhat * mean(tx * xhat))   # the same (symmetric)
+                                             # Jacobian applied to tx
     saved:     x (mean, r and xhat are recomputed from it, so second derivatives see them
                depend on x; the output itself may be modified in place later)
     edges:     `mean` / `var` may be passed in when the caller already computed them (batch
@@ -381,12 +426,19 @@ class Normalize(Op):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        axes = ctx.axes
-        xc = x - x.mean(axes, keepdim=True)
-        r = ((xc * xc).mean(axes, keepdim=True) + ctx.eps).rsqrt()
-        xhat = xc * r
-        gx = r * (g - g.mean(axes, keepdim=True) - xhat * (g * xhat).mean(axes, keepdim=True))
-        return gx, None, None, None, None
+        return _normalize_jac(x, g, ctx.axes, ctx.eps), None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        return _normalize_jac(ctx.inputs[0], tx, ctx.axes, ctx.eps)
+
+
+def _normalize_jac(x, g, axes, eps: float):
+    """r * (g - mean(g) - xhat * mean(g * xhat)): Normalize's Jacobian (symmetric) times g."""
+    xc = x - x.mean(axes, keepdim=True)
+    r = ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
+    xhat = xc * r
+    return r * (g - g.mean(axes, keepdim=True) - xhat * (g * xhat).mean(axes, keepdim=True))
 
 
 # ------------------------------------------------------------------------ embedding, padding
@@ -396,6 +448,8 @@ class EmbeddingLookup(Op):
     forward:   out = w[idx]
     backward:  gw = _EmbeddingGrad(g)        # g rows added into the rows they came from,
                                              # zero at padding_idx, / count if scale_by_freq
+    jvp:       t_out = tw[idx]               # padding_idx and scale_by_freq shape only the
+                                             # gradient, not the forward (as torch.func.jvp)
     saved:     idx (constant)
     """
 
@@ -408,6 +462,10 @@ class EmbeddingLookup(Op):
     def backward(ctx, g):
         return _EmbeddingGrad.apply(g, ctx.idx, ctx.n, ctx.padding_idx, ctx.freq), None, None, None
 
+    @staticmethod
+    def jvp(ctx, tw, *_):
+        return EmbeddingLookup.apply(tw, *ctx.inputs[1:])
+
 
 class _EmbeddingGrad(Op):
     """The transpose of EmbeddingLookup (linear in g).
@@ -415,6 +473,7 @@ class _EmbeddingGrad(Op):
     forward:   out = zeros(n, d); out[idx] += g * s   (s = 1 / count of the row's index when
                scale_by_freq); out[padding_idx] = 0
     backward:  gg = h[idx] * s, zero where idx == padding_idx
+    jvp:       t_out = _EmbeddingGrad(tg)    # linear
     """
 
     @staticmethod
@@ -443,12 +502,17 @@ class _EmbeddingGrad(Op):
             mask = mask * ctx.scale
         return (rows * mask).reshape(ctx.g_shape), None, None, None, None
 
+    @staticmethod
+    def jvp(ctx, tg, *_):
+        return _EmbeddingGrad.apply(tg, *ctx.inputs[1:])
+
 
 class ConstantPad(Op):
     """Pad (or crop, for negative amounts) each axis by (before, after) with a constant.
 
     forward:   out = value everywhere; out[inner] = x[kept]
     backward:  gx = ConstantPad(g, -pads, 0)     # cropping undoes padding and vice versa
+    jvp:       t_out = ConstantPad(tx, pads, 0)      # the padding value is a constant
     """
 
     @staticmethod
@@ -468,4 +532,8 @@ class ConstantPad(Op):
     @staticmethod
     def backward(ctx, g):
         return ConstantPad.apply(g, tuple((-a, -b) for a, b in ctx.pads), 0), None, None
+
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        return ConstantPad.apply(tx, ctx.pads, 0)
 

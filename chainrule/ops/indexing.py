@@ -77,6 +77,7 @@ class GetItem(Op):
 
     forward:   out = x[key]
     backward:  gx = zeros_like(x) with g added at key     # repeated indices accumulate
+    jvp:       t_out = tx[key]
     """
 
     is_view = True
@@ -93,12 +94,17 @@ class GetItem(Op):
     def backward(ctx, g):
         return IndexAddZeros.apply(g, ctx.key, ctx.in_shape), None
 
+    @staticmethod
+    def jvp(ctx, tx, _):
+        return GetItem.apply(tx, ctx.key)
+
 
 class IndexAddZeros(Op):
     """zeros(shape) with g added at key: the transpose of GetItem.
 
     forward:   out = zeros(shape); out[key] += g      (np.add.at when indices may repeat)
     backward:  gg = g_out[key]
+    jvp:       t_out = zeros(shape); t_out[key] += tg
     """
 
     @staticmethod
@@ -115,6 +121,10 @@ class IndexAddZeros(Op):
     def backward(ctx, g):
         return GetItem.apply(g, ctx.key), None, None
 
+    @staticmethod
+    def jvp(ctx, tg, *_):
+        return IndexAddZeros.apply(tg, ctx.key, ctx.inputs[2])
+
 
 def setitem(t, key, value) -> None:
     """x[key] = value: in NumPy under no_grad, else recorded with x's history rebased."""
@@ -123,7 +133,8 @@ def setitem(t, key, value) -> None:
         src = value
     else:
         src = as_operand(value, t, "index_put")
-    tracked = grad_mode.is_grad_enabled() and (t.requires_grad or src.requires_grad)
+    tracked = grad_mode.is_grad_enabled() and (t.requires_grad or src.requires_grad) or (
+        grad_mode._state.dual_levels and has_tangent(t, src))  # the tangents are written too
     try:
         target_shape = np.empty(t.array.shape, dtype=np.bool_)[key].shape
     except IndexError as e:
@@ -154,6 +165,7 @@ class IndexPut(Op):
     forward:   out = copy(x); out[key] = v
     backward:  gx = g with g[key] = 0            # those elements of x were overwritten
                gv = sum_to(g[key], v.shape)
+    jvp:       t_out = copy(tx); t_out[key] = tv     # zeros for an integer v
     """
 
     @staticmethod
@@ -175,12 +187,17 @@ class IndexPut(Op):
             gv = sum_to(GetItem.apply(g, ctx.key), ctx.v_shape)
         return gx, gv, None
 
+    @staticmethod
+    def jvp(ctx, tx, tv, _):
+        return IndexPut.apply(tx, _zeros_for(ctx.inputs[1], tx) if tv is None else tv, ctx.key)
+
 
 class ViewScatter(Op):
     """base with the region that `view_fn` selects replaced by v (an in-place op on a view).
 
     forward:   out = copy(base); view_fn(out)[...] = v
     backward:  gbase = g with the view's region zeroed;   gv = view_fn(g)
+    jvp:       t_out = copy(tbase); view_fn(t_out)[...] = tv
     """
 
     @staticmethod
@@ -204,6 +221,17 @@ class ViewScatter(Op):
         if need_v:
             gv = ctx.view_fn(g)
         return gbase, gv, None
+
+    @staticmethod
+    def jvp(ctx, tbase, tv, _):
+        if tv is None:
+            tv = _zeros_for(ctx.inputs[1], tbase)
+        return ViewScatter.apply(tbase, tv, ctx.view_fn)
+
+
+def _zeros_for(v, like):
+    """The tangent of an integer tensor written into a float one: zeros of like's dtype."""
+    return Tensor._make(np.zeros(v.array.shape, like.array.dtype), None, 0, False)
 
 
 def _check_index_tensor(index, op: str):
@@ -287,5 +315,5 @@ def index_select(t, dim, index):
 
 
 from chainrule._args import to_axis  # noqa: E402
-from chainrule.autograd.views import _inplace_unary, _writable  # noqa: E402
+from chainrule.autograd.views import _inplace_unary, _writable, has_tangent  # noqa: E402
 from chainrule.tensor import Tensor, as_operand  # noqa: E402 - tensor.py imports this module

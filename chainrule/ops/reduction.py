@@ -43,6 +43,7 @@ class Sum(Op):
 
     forward:   out = x.sum(axis, keepdims)
     backward:  gx = expand(g, x.shape)         # every input element contributes with weight 1
+    jvp:       t_out = sum(tx, axis)           # linear: the op applied to the tangent
     """
 
     @staticmethod
@@ -54,12 +55,17 @@ class Sum(Op):
     def backward(ctx, g):
         return _unreduce(g, ctx.in_shape, ctx.axis, ctx.keepdims), None, None
 
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        return Sum.apply(tx, ctx.axis, ctx.keepdims)
+
 
 class Mean(Op):
     """Mean over `axis`.
 
     forward:   out = x.sum(axis) / n,  n = number of elements reduced
     backward:  gx = expand(g, x.shape) / n
+    jvp:       t_out = mean(tx, axis)
     """
 
     @staticmethod
@@ -76,6 +82,10 @@ class Mean(Op):
     def backward(ctx, g):
         gx = _unreduce(g, ctx.in_shape, ctx.axis, ctx.keepdims)
         return gx / ctx.n if ctx.n else gx, None, None
+
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        return Mean.apply(tx, ctx.axis, ctx.keepdims)
 
 
 def _keep(g, in_shape: tuple, axis, keepdims: bool):
@@ -95,6 +105,7 @@ class Prod(Op):
                    at a nonzero:  excl = P / x * (1 if c == 0, S if c == 1, else 0)
                Every branch equals prod_{j != i} x_j and has its derivative (c <= 1: exactly;
                c >= 2: to first order), so the second derivative is right too. No division by 0.
+    jvp:       t_out = sum(tx * excl, axis),  excl_i = prod_{j != i} x_j   (the same branches)
     saved:     x, out
     edges:     an empty slice gives 1 and an empty gradient; overflow to inf as NumPy
     """
@@ -109,18 +120,28 @@ class Prod(Op):
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        axis, shape = ctx.axis, x.array.shape
-        g = _keep(g, shape, axis, ctx.keepdims)
-        zero = x.array == 0
-        if not zero.any():
-            return g * (_keep(out, shape, axis, ctx.keepdims) / x), None, None
-        c = zero.sum(axis=axis, keepdims=True)
-        nz = Where.apply(zero, 1.0, x)
-        p = Prod.apply(nz, axis, True)
-        s = Sum.apply(Where.apply(zero, x, 0.0), axis, True)
-        at_zero = Where.apply(c == 1, 1.0, Where.apply(c == 2, s - x, 0.0))
-        at_nonzero = Where.apply(c == 0, 1.0, Where.apply(c == 1, s, 0.0)) / nz
-        return g * (p * Where.apply(zero, at_zero, at_nonzero)), None, None
+        g = _keep(g, x.array.shape, ctx.axis, ctx.keepdims)
+        return g * _exclusive_prod(x, out, ctx.axis, ctx.keepdims), None, None
+
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        excl = _exclusive_prod(ctx.inputs[0], ctx.outputs[0], ctx.axis, ctx.keepdims)
+        return Sum.apply(tx * excl, ctx.axis, ctx.keepdims)
+
+
+def _exclusive_prod(x, out, axis, keepdims: bool):
+    """prod_{j != i} x_j along the reduced axes, for every i (Prod's derivative; see there)."""
+    shape = x.array.shape
+    zero = x.array == 0
+    if not zero.any():
+        return _keep(out, shape, axis, keepdims) / x
+    c = zero.sum(axis=axis, keepdims=True)
+    nz = Where.apply(zero, 1.0, x)
+    p = Prod.apply(nz, axis, True)
+    s = Sum.apply(Where.apply(zero, x, 0.0), axis, True)
+    at_zero = Where.apply(c == 1, 1.0, Where.apply(c == 2, s - x, 0.0))
+    at_nonzero = Where.apply(c == 0, 1.0, Where.apply(c == 1, s, 0.0)) / nz
+    return p * Where.apply(zero, at_zero, at_nonzero)
 
 
 class Amax(Op):
@@ -128,10 +149,12 @@ class Amax(Op):
 
     forward:   out = x.max(axis) or x.min(axis)
     backward:  gx = g / count * (x == out)      # ties share the gradient evenly (torch.amax)
+    jvp:       t_out = sum(tx * (x == out), axis) / count     # the mean of the tied tangents
     saved:     x, out (the tie mask and its count per slice are constants of the rule, found
                from them: it is piecewise linear)
     edges:     a NaN in the slice: its gradient is NaN (torch.amax); with nan_ties=True
-               (torch.max() with no dim) the NaN positions share it instead
+               (torch.max() with no dim) the NaN positions share it instead. The tangent of a
+               NaN slice is NaN either way, as torch.func.jvp gives
     """
 
     @staticmethod
@@ -149,14 +172,30 @@ class Amax(Op):
     def backward(ctx, g):
         x, out = (t.array for t in ctx.saved_tensors)
         g = _keep(g, x.shape, ctx.axis, ctx.keepdims)
-        kept = out if ctx.keepdims else out.reshape(_kept_shape(x.shape, ctx.axis))
-        hit = x == kept
-        if ctx.nan_ties:
-            hit |= np.isnan(x) & np.isnan(kept)
-        count = hit.sum(axis=ctx.axis, keepdims=True)
+        hit, count = _ties(x, out, ctx.axis, ctx.keepdims, ctx.nan_ties)
         if not (count == 1).all():  # a NaN slice has no tie (count 0): its gradient is NaN
             g = Div.apply(g, np.where(count == 0, np.nan, count).astype(x.dtype))
         return Mul.apply(g, hit.astype(x.dtype)), None, None, None
+
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        x, out = ctx.inputs[0].array, ctx.outputs[0].array
+        hit, count = _ties(x, out, ctx.axis, ctx.keepdims, False)  # torch: a NaN gives NaN
+        t = Sum.apply(Mul.apply(tx, hit.astype(x.dtype)), ctx.axis, ctx.keepdims)
+        if not (count == 1).all():
+            kept = count if ctx.keepdims else count.reshape(t.array.shape)
+            t = Div.apply(t, np.where(kept == 0, np.nan, kept).astype(x.dtype))
+        return t
+
+
+def _ties(x: np.ndarray, out: np.ndarray, axis, keepdims: bool, nan_ties: bool) -> tuple:
+    """Where x attains its reduced extreme `out` (a mask of x's shape), and how many times
+    per slice (kept dims); with nan_ties a NaN slice's NaNs count as the ties."""
+    kept = out if keepdims else out.reshape(_kept_shape(x.shape, axis))
+    hit = x == kept
+    if nan_ties:
+        hit |= np.isnan(x) & np.isnan(kept)
+    return hit, hit.sum(axis=axis, keepdims=True)
 
 
 def _axis_tuple(axis, ndim: int) -> tuple:
@@ -190,6 +229,7 @@ class LogSumExp(Op):
 
     forward:   m = max(x) (0 where infinite);  out = log(sum(exp(x - m))) + m
     backward:  gx = g * exp(x - out)           # = g * softmax(x)
+    jvp:       t_out = sum(tx * exp(x - out), axis)
     saved:     x, out
     edges:     all -inf gives -inf; a +inf gives +inf; their gradients are NaN, as PyTorch
     """
@@ -216,12 +256,19 @@ class LogSumExp(Op):
         shape, axis, keep = x.array.shape, ctx.axis, ctx.keepdims
         return _keep(g, shape, axis, keep) * (x - _keep(out, shape, axis, keep)).exp(), None, None
 
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        (x,), (out,), axis, keep = ctx.inputs[:1], ctx.outputs, ctx.axis, ctx.keepdims
+        p = (x - _keep(out, x.array.shape, axis, keep)).exp()
+        return Sum.apply(tx * p, axis, keep)
+
 
 class Softmax(Op):
     """exp(x) / sum(exp(x)) along `axis`, stable (the max is subtracted first).
 
     forward:   e = exp(x - max(x));  out = e / sum(e)
     backward:  gx = out * (g - sum(g * out))   # the Jacobian diag(out) - out out^T, applied to g
+    jvp:       t_out = out * (tx - sum(tx * out))     # the same symmetric Jacobian, applied to tx
     saved:     out
     edges:     a slice of all -inf, or with a +inf, gives NaN (as PyTorch)
     """
@@ -243,12 +290,18 @@ class Softmax(Op):
         (out,) = ctx.saved_tensors
         return out * (g - Sum.apply(g * out, ctx.axis, True)), None
 
+    @staticmethod
+    def jvp(ctx, tx, _):
+        (out,) = ctx.outputs
+        return out * (tx - Sum.apply(tx * out, ctx.axis, True))
+
 
 class LogSoftmax(Op):
     """x - log(sum(exp(x))) along `axis`, stable.
 
     forward:   s = x - max(x);  out = s - log(sum(exp(s)))
     backward:  gx = g - exp(out) * sum(g)       # exp(out) is the softmax
+    jvp:       t_out = tx - sum(exp(out) * tx)
     saved:     out
     edges:     a slice of all -inf, or with a +inf, gives NaN (as PyTorch)
     """
@@ -269,12 +322,18 @@ class LogSoftmax(Op):
         (out,) = ctx.saved_tensors
         return g - out.exp() * Sum.apply(g, ctx.axis, True), None
 
+    @staticmethod
+    def jvp(ctx, tx, _):
+        (out,) = ctx.outputs
+        return tx - Sum.apply(out.exp() * tx, ctx.axis, True)
+
 
 class Cumsum(Op):
     """Running sum along `axis`; integers and bools sum in int64 (as PyTorch).
 
     forward:   out_i = sum_{j <= i} x_j
     backward:  gx_j = sum_{i >= j} g_i = flip(cumsum(flip(g)))     # a reversed running sum
+    jvp:       t_out = cumsum(tx, axis)
     """
 
     @staticmethod
@@ -290,3 +349,7 @@ class Cumsum(Op):
         if g.array.ndim == 0 or g.array.shape[ctx.axis] == 1:
             return g, None
         return Flip.apply(Cumsum.apply(Flip.apply(g, (ctx.axis,)), ctx.axis), (ctx.axis,)), None
+
+    @staticmethod
+    def jvp(ctx, tx, _):
+        return Cumsum.apply(tx, ctx.axis)

@@ -17,13 +17,14 @@ from chainrule.autograd.function import Op
 def sum_to(g, shape: tuple):
     """Sum the gradient `g` down to `shape`, undoing NumPy broadcasting (identity if equal).
 
-    Backward rules call this on every broadcast input. With no graph being recorded (a plain
-    backward) it sums in NumPy directly; under create_graph it records the SumTo op.
+    Backward rules call this on every broadcast input. With no graph being recorded and no
+    dual level active (a plain backward) it sums in NumPy directly; under create_graph, or
+    when g may carry a tangent (forward-over-reverse), it runs the SumTo op.
     """
     gshape = g.array.shape
     if gshape == shape:
         return g
-    if _state.enabled:
+    if _state.enabled or _state.dual_levels:  # (dual levels: g's tangents must follow)
         return SumTo.apply(g, tuple(shape))
     return Tensor._make(_sum_to(g.array, tuple(shape)), None, 0, False)
 
@@ -44,6 +45,7 @@ class SumTo(Op):
 
     forward:   out = x summed over the prepended and the stretched size-1 axes
     backward:  gx = broadcast_to(g, x.shape)          # the transpose of a sum is a copy
+    jvp:       t_out = sum_to(tx, shape)
     """
 
     @staticmethod
@@ -55,12 +57,17 @@ class SumTo(Op):
     def backward(ctx, g):
         return Expand.apply(g, ctx.in_shape), None
 
+    @staticmethod
+    def jvp(ctx, tx, _):
+        return SumTo.apply(tx, ctx.inputs[1])
+
 
 class Reshape(Op):
     """The same elements in a new shape (a view when NumPy can make one).
 
     forward:   out = x.reshape(shape)
     backward:  gx = g.reshape(x.shape)
+    jvp:       t_out = tx.reshape(shape)              # a view op moves the tangent as it moves x
     """
 
     is_view = True
@@ -75,12 +82,17 @@ class Reshape(Op):
     def backward(ctx, g):
         return Reshape.apply(g, ctx.in_shape), None
 
+    @staticmethod
+    def jvp(ctx, tx, _):
+        return Reshape.apply(tx, ctx.inputs[1])
+
 
 class Permute(Op):
     """Reorder the axes: out axis i is input axis axes[i] (a view).
 
     forward:   out = x.transpose(axes)
     backward:  gx = g.transpose(argsort(axes))      # the inverse permutation
+    jvp:       t_out = tx.transpose(axes)
     """
 
     is_view = True  # always: NumPy returns a view
@@ -95,11 +107,15 @@ class Permute(Op):
         axes = ctx.axes
         return _permute(g, tuple(sorted(range(len(axes)), key=axes.__getitem__))), None
 
+    @staticmethod
+    def jvp(ctx, tx, _):
+        return Permute.apply(tx, ctx.axes)
+
 
 def _permute(g, axes: tuple):
     """g with its axes reordered, in a backward rule: a NumPy view when nothing is recorded
-    (a plain backward), else the Permute op, as `sum_to` does."""
-    if _state.enabled:
+    and no dual level is active (a plain backward), else the Permute op, as `sum_to` does."""
+    if _state.enabled or _state.dual_levels:
         return Permute.apply(g, axes)
     return Tensor._make(g.array.transpose(axes), None, 0, False)
 
@@ -109,6 +125,7 @@ class Expand(Op):
 
     forward:   out = broadcast_to(x, shape)
     backward:  gx = sum_to(g, x.shape)
+    jvp:       t_out = broadcast_to(tx, shape)
     """
 
     is_view = True  # always: NumPy returns a view
@@ -122,9 +139,17 @@ class Expand(Op):
     def backward(ctx, g):
         return sum_to(g, ctx.in_shape), None
 
+    @staticmethod
+    def jvp(ctx, tx, _):
+        return Expand.apply(tx, ctx.inputs[1])
+
 
 class Flip(Op):
-    """Reverse the order along `axes`.      backward: gx = flip(g, axes)"""
+    """Reverse the order along `axes`.
+
+    backward:  gx = flip(g, axes)
+    jvp:       t_out = flip(tx, axes)
+    """
 
     @staticmethod
     def forward(ctx, x, axes):
@@ -135,12 +160,17 @@ class Flip(Op):
     def backward(ctx, g):
         return Flip.apply(g, ctx.axes), None
 
+    @staticmethod
+    def jvp(ctx, tx, _):
+        return Flip.apply(tx, ctx.axes)
+
 
 class Tri(Op):
     """Lower (tril) or upper (triu) triangle of the last two axes, the rest zero.
 
     forward:   out = tril(x, k) or triu(x, k)
     backward:  gx = the same triangle of g        # the mask is linear
+    jvp:       t_out = the same triangle of tx
     """
 
     @staticmethod
@@ -152,6 +182,10 @@ class Tri(Op):
     def backward(ctx, g):
         return Tri.apply(g, ctx.k, ctx.upper), None, None
 
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        return Tri.apply(tx, ctx.k, ctx.upper)
+
 
 class Diag(Op):
     """1-D to 2-D: a matrix with x on diagonal k. 2-D to 1-D: diagonal k of x.
@@ -159,6 +193,7 @@ class Diag(Op):
     forward:   out = diag(x, k)
     backward:  1-D input: gx = diagonal k of g;   2-D input: gx = matrix with g on diagonal k
                (padded with zeros to x's shape: the diagonal of a non-square matrix)
+    jvp:       t_out = diag(tx, k)
     """
 
     @staticmethod
@@ -172,11 +207,16 @@ class Diag(Op):
             return Diag.apply(g, ctx.k), None
         return _DiagEmbed.apply(g, ctx.k, ctx.in_shape), None
 
+    @staticmethod
+    def jvp(ctx, tx, _):
+        return Diag.apply(tx, ctx.k)
+
 
 class _DiagEmbed(Op):
     """Put the 1-D g on diagonal k of a zero matrix of `shape` (the transpose of Diag 2-D->1-D).
 
     backward:  gx = diagonal k of g
+    jvp:       t_out = tx on diagonal k of a zero matrix of `shape`
     """
 
     @staticmethod
@@ -192,12 +232,17 @@ class _DiagEmbed(Op):
     def backward(ctx, g):
         return Diag.apply(g, ctx.k), None, None
 
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        return _DiagEmbed.apply(tx, ctx.k, ctx.inputs[2])
+
 
 class Cat(Op):
     """Join tensors along an existing axis.
 
     forward:   out = concatenate(xs, axis)
     backward:  gx_i = the slice of g that x_i filled
+    jvp:       t_out = concatenate(txs, axis)          # zeros for an integer x_i
     """
 
     @staticmethod
@@ -218,6 +263,13 @@ class Cat(Op):
                 grads.append(None)
             start += size
         return tuple(grads)
+
+    @staticmethod
+    def jvp(ctx, _, *txs):
+        dtype = ctx.outputs[0].array.dtype
+        return Cat.apply(ctx.axis, *(
+            Tensor._make(np.zeros(x.array.shape, dtype), None, 0, False) if t is None else t
+            for x, t in zip(ctx.inputs[1:], txs)))
 
 
 _state = grad_mode._state

@@ -16,7 +16,10 @@ from chainrule.tensor import Tensor
 
 
 class _Identity(Function):
-    """out_i = x_i; backward: gx = on_grads(g) (the hooks' chance to read or replace g)."""
+    """out_i = x_i; backward: gx = on_grads(g) (the hooks' chance to read or replace g).
+
+    jvp:       t_out_i = tx_i          # hooks see gradients only: the tangents pass unchanged
+    """
 
     @staticmethod
     def forward(ctx, on_grads, *xs):
@@ -26,6 +29,10 @@ class _Identity(Function):
     @staticmethod
     def backward(ctx, *grads):
         return (None,) + tuple(ctx.on_grads(grads))
+
+    @staticmethod
+    def jvp(ctx, _, *txs):
+        return txs
 
 
 def _replace(result, grads: tuple, what: str) -> tuple:
