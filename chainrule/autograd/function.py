@@ -101,7 +101,7 @@ class Node:
                     )
                 out.append(value)
             elif kind == _OUTPUT:
-                array, nr, cell = value
+                array, nr, cell, live = value
                 if cell[0] != version:
                     raise RuntimeError(
                         f"one of the variables needed for gradient computation has been modified "
@@ -109,7 +109,10 @@ class Node:
                         f"{cell[0]}; expected version {version}. Clone the output before "
                         f"modifying it in place."
                     )
-                out.append(Tensor._make(array, self, nr, True))
+                t = Tensor._make(array, self, nr, True)
+                if live is not None:  # forward-over-reverse: the output's tangents too
+                    t._tangents = live._tangents
+                out.append(t)
             elif isinstance(value, np.ndarray):
                 out.append(Tensor._make(value, None, 0, False))
             else:
@@ -361,7 +364,9 @@ def _resolve_saved(values, args, raw, out_objs, outs) -> tuple:
             for i, o in enumerate(out_objs):
                 if o is v:
                     t = outs[i]
-                    saved.append((_OUTPUT, (t.array, i, t._version), t._version[0]))
+                    # in forward mode the output itself, whose tangents backward will need
+                    live = t if _state.dual_levels else None
+                    saved.append((_OUTPUT, (t.array, i, t._version, live), t._version[0]))
                     break
             else:
                 if isinstance(v, Tensor):
