@@ -188,6 +188,7 @@ class OpSpec:
     grad32: tuple | None = None       # (rtol, atol) of float32 gradients vs PyTorch, if compared
     composite: Callable | None = None  # composite(lib, *inputs, **kwargs): the op's definition
     errors: tuple = ()                # Bad calls
+    no_torch_jvp: str = ""            # why torch.func.jvp cannot check this row ("": it can)
 
     def reference(self):
         return self.torch_fn or self.fn
@@ -468,11 +469,12 @@ SPECS: list[OpSpec] = [
     _binary("pow_base_zero", lambda lib, a, b: a ** b, (EW + "Pow",), ("with_zero", "pos"),
             gradcheck=False, second_order=False, diff=(1,)),
     _binary("floor_divide", lambda lib, a, b: a // b, (EW + "FloorDivide",), ("real", "pos"),
-            torch_grad=False),
+            torch_grad=False, no_torch_jvp="PyTorch: aten::floor_divide has no forward AD"),
     _binary("remainder", lambda lib, a, b: a % b, (EW + "Remainder",), ("real", "pos")),
     _unary("remainder_scalar", lambda lib, x: lib.remainder(x, 1.5), (EW + "Remainder",)),
     _unary("rremainder_scalar", lambda lib, x: 5.0 % x, (EW + "Remainder",), "pos",
-           torch_grad=False),  # PyTorch: "derivative for aten::remainder is not implemented"
+           torch_grad=False,  # PyTorch: "derivative for aten::remainder is not implemented"
+           no_torch_jvp="PyTorch: aten::remainder with a Tensor divisor has no forward AD"),
     # ---- unary math
     _unary("abs", lambda lib, x: lib.abs(x), (EW + "Abs",), "nonzero"),
     _unary("exp", lambda lib, x: lib.exp(x), (EW + "Exp",)),

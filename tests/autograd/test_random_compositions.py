@@ -570,3 +570,89 @@ def test_expression_text_runs() -> None:
         value = eval(comp.expr.text, env)  # noqa: S307 - our own generated text
         np.testing.assert_allclose(value.numpy(), value_ref[0], rtol=1e-12, atol=1e-12,
                                    err_msg=comp.describe())
+
+
+# ---------------------------------------------------------------- forward mode
+# The same compositions in forward mode: the jvp along random leaf tangents (chainrule's
+# forward_ad against torch.func.jvp), and the Hessian-vector product of u . out as the
+# tangent of its gradient (forward-over-reverse), against torch.func's jvp of grad.
+def _tangents(comp: Composition) -> tuple:
+    """(u, vs): the upstream gradient and the leaf tangents `evaluate` draws."""
+    rng = np.random.default_rng([SEED, comp.index, 7])
+    u = rng.standard_normal(tuple(comp.expr.shape))
+    return u, [rng.standard_normal(a.shape) for a in comp.leaves.values()]
+
+
+def jvp_chainrule(comp: Composition) -> tuple:
+    """(value, J v, H v) with v the leaf tangents and H the Hessian of u . out."""
+    fwad = chainrule.autograd.forward_ad
+    u, vs = _tangents(comp)
+    with fwad.dual_level():
+        leaves = [chainrule.tensor(a, requires_grad=True) for a in comp.leaves.values()]
+        env = {n: fwad.make_dual(x, chainrule.tensor(v))
+               for n, x, v in zip(comp.leaves, leaves, vs)}
+        out = comp.expr.fn(chainrule, env)
+        value, jv = fwad.unpack_dual(out)
+        grads = chainrule.autograd.grad([out], leaves, [chainrule.tensor(u)],
+                                        create_graph=True, allow_unused=True)
+        hv = [np.zeros(x.shape) if g is None or fwad.unpack_dual(g).tangent is None
+              else _np(fwad.unpack_dual(g).tangent) for g, x in zip(grads, leaves)]
+    return _np(value), None if jv is None else _np(jv), hv
+
+
+def jvp_torch(comp: Composition) -> tuple:
+    u, vs = _tangents(comp)
+    names = list(comp.leaves)
+
+    def f(*xs):
+        return comp.expr.fn(torch, dict(zip(names, xs)))
+
+    def u_dot_out(*xs):
+        return (f(*xs) * torch.tensor(u)).sum()
+
+    primals = tuple(torch.tensor(a) for a in comp.leaves.values())
+    tangents = tuple(torch.tensor(v) for v in vs)
+    value, jv = torch.func.jvp(f, primals, tangents)
+    _, hv = torch.func.jvp(torch.func.grad(u_dot_out, argnums=tuple(range(len(names)))),
+                           primals, tangents)
+    return _np(value), _np(jv), [_np(h) for h in hv]
+
+
+@functools.cache
+def jvp_reference(index: int) -> tuple:
+    return jvp_torch(make(index)[0])
+
+
+@pytest.mark.parametrize("index", range(N_CASES))
+def test_composition_jvp_matches_torch(index: int) -> None:
+    comp, _ = make(index)
+    value_ref, jv_ref, _ = jvp_reference(index)
+    try:
+        value, jv, _ = jvp_chainrule(comp)
+    except Exception as e:
+        raise AssertionError(f"chainrule raised {type(e).__name__}: {e}\n"
+                             f"{comp.describe()}") from e
+    assert jv is not None, f"the output has no tangent\n{comp.describe()}"
+    _compare([value], [value_ref], "value in a dual level", comp)
+    _compare([jv], [jv_ref], "jvp", comp)
+
+
+@pytest.mark.parametrize("index", range(N_CASES))
+def test_composition_hvp_forward_over_reverse_matches_torch(index: int) -> None:
+    comp, (_, _, second_ref) = make(index)
+    _, _, hv_ref = jvp_reference(index)
+    try:
+        _, _, hv = jvp_chainrule(comp)
+    except Exception as e:
+        raise AssertionError(f"chainrule raised {type(e).__name__}: {e}\n"
+                             f"{comp.describe()}") from e
+    _compare(hv, hv_ref, "Hessian-vector product (forward-over-reverse) of leaf", comp)
+
+
+def test_forward_references_agree_with_reverse_mode() -> None:
+    """The reference H v is what it claims: torch's forward-over-reverse H v equals its
+    reverse-over-reverse second derivative (on every twelfth composition)."""
+    for index in range(0, N_CASES, 12):
+        comp, (_, _, second_ref) = make(index)
+        _, _, hv_ref = jvp_reference(index)
+        _compare(hv_ref, second_ref[:len(hv_ref)], "torch's H v, two ways", comp)

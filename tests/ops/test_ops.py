@@ -6,9 +6,13 @@ float64; (3) the gradient vs PyTorch's with a random upstream gradient, in float
 for rows with a float32 tolerance); (4) second derivatives vs PyTorch (the gradient of
 grad . v with respect to the inputs and to the upstream gradient); (5) gradgradcheck on the
 cheapest sample of each row and on every sample marked gradgrad; (6) a fused op against its
-composite definition; (7) each bad input raises PyTorch's exception type. Meta-tests: every
-Function class has a row, every row records the classes it names, and gradcheck catches a rule
-that is 0.1% off, a wrong broadcast reduction and a rule that is right only to first order.
+composite definition; (7) each bad input raises PyTorch's exception type; (8) forward mode:
+the jvp along a random tangent (forward_ad) against torch.func.jvp and against central
+differences, in float64, and the gradient's tangent (forward-over-reverse H v) against (4).
+Meta-tests: every Function class has a row, every row records the
+classes it names, every Function class has a jvp rule or a `jvp_reason`, gradcheck catches a
+rule that is 0.1% off, a wrong broadcast reduction and a rule that is right only to first
+order, and the jvp check catches a jvp 0.1% off and a missing tangent path.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -207,6 +212,150 @@ def test_gradgradcheck(case: Case) -> None:
     inputs = _inputs(chainrule, case, np.float64, True)
     chainrule.autograd.gradgradcheck(lambda *xs: _call(chainrule, case, xs), inputs,
                                      name=case.id, **GRADCHECK_TOL)
+
+
+# ---------------------------------------------------------------- (8) forward mode
+# A jvp through chainrule.autograd.forward_ad, in float64, with a random tangent for every
+# differentiable input: against torch.func.jvp and against central differences along the
+# tangent, (f(x + eps t) - f(x - eps t)) / (2 eps). Every differentiable output must carry a
+# tangent. Rows torch.func.jvp cannot check say why in `no_torch_jvp`.
+JVP_FD = {"eps": 1e-6, "rtol": 1e-5, "atol": 1e-7}  # as GRADCHECK_TOL, for J t instead of J
+
+
+def _tangents(case: Case) -> list:
+    """(index of the input, its tangent) for each differentiable input."""
+    rng = _rng(case, "tangent")
+    arrays = case.arrays(np.float64)
+    return [(k, rng.standard_normal(arrays[k].shape))
+            for k in case.spec.diff_of(len(arrays))]
+
+
+def _differentiable(case: Case) -> list:
+    """Which outputs depend differentiably on the inputs (their requires_grad in a grad run)."""
+    return [o.requires_grad for o in _flat(_call(chainrule, case,
+                                                  _inputs(chainrule, case, np.float64, True)))]
+
+
+def jvp_ours(case: Case) -> list:
+    """Each output's tangent (None where it has none) from forward_ad."""
+    fwad = chainrule.autograd.forward_ad
+    xs = [chainrule.tensor(a) for a in case.arrays(np.float64)]
+    with fwad.dual_level():
+        for k, t in _tangents(case):
+            xs[k] = fwad.make_dual(xs[k], chainrule.tensor(t))
+        outs = _flat(_call(chainrule, case, xs))
+        return [fwad.unpack_dual(o).tangent for o in outs]
+
+
+def jvp_torch(case: Case) -> list:
+    xs = [torch.tensor(a) for a in case.arrays(np.float64)]
+    pairs = _tangents(case)
+
+    def f(*duals):
+        args = list(xs)
+        for (k, _), d in zip(pairs, duals):
+            args[k] = d
+        return tuple(_flat(_call(torch, case, args)))
+
+    _, tangents = torch.func.jvp(f, tuple(xs[k] for k, _ in pairs),
+                                 tuple(torch.tensor(t) for _, t in pairs))
+    return list(tangents)
+
+
+def jvp_finite_differences(case: Case, eps: float) -> list:
+    """(f(x + eps t) - f(x - eps t)) / (2 eps) for each output, with chainrule's forward."""
+    sides = []
+    for sign in (1.0, -1.0):
+        arrays = case.arrays(np.float64)
+        for k, t in _tangents(case):
+            arrays[k] = arrays[k] + sign * eps * t
+        sides.append([_np(o).astype(np.float64)
+                      for o in _flat(_call(chainrule, case, [chainrule.tensor(a)
+                                                              for a in arrays]))])
+    return [chainrule.tensor((p - m) / (2 * eps)) for p, m in zip(*sides)]
+
+
+def check_jvp(case: Case, against: str) -> None:
+    """chainrule's jvp of every differentiable output equals torch's or the finite differences."""
+    ours = jvp_ours(case)
+    if against == "torch":
+        ref, (rtol, atol) = jvp_torch(case), case.spec.grad_tol
+    else:
+        ref = jvp_finite_differences(case, JVP_FD["eps"])
+        rtol, atol = JVP_FD["rtol"], JVP_FD["atol"]
+    for k, (diffable, o, r) in enumerate(zip(_differentiable(case), ours, ref)):
+        if not diffable:
+            continue
+        assert o is not None, f"{case.id}: output {k} has no tangent (a missing tangent path)"
+        assert tuple(o.shape) == tuple(r.shape), f"{case.id}: tangent {k} shape"
+        if against == "torch":
+            assert str(o.dtype) == str(r.dtype), f"{case.id}: tangent {k} is {o.dtype}"
+        _close(o, r, rtol, atol, f"tangent of output {k} vs {against}", case)
+
+
+JVP_TORCH = [c for c in GRAD_CASES if not c.spec.no_torch_jvp]
+JVP_FINITE = [c for c in GRAD_CASES if c.spec.gradcheck]
+
+
+@NO_RUNTIME_WARNING
+@pytest.mark.parametrize("case", JVP_TORCH, ids=[c.id for c in JVP_TORCH])
+def test_jvp_vs_torch(case: Case) -> None:
+    check_jvp(case, "torch")
+
+
+@NO_RUNTIME_WARNING
+@pytest.mark.parametrize("case", JVP_FINITE, ids=[c.id for c in JVP_FINITE])
+def test_jvp_vs_finite_differences(case: Case) -> None:
+    check_jvp(case, "finite differences")
+
+
+def hvp_forward_over_reverse(case: Case) -> list:
+    """The tangent of the gradient (a random upstream u), with the inputs' tangents v:
+    d/dv (J^T u) = H_u v, the second derivative `_first_and_second` computes in reverse.
+    The jvp rules of the backward's own ops (CrossEntropyGrad, ConvInputGrad, ...) run here."""
+    fwad = chainrule.autograd.forward_ad
+    plain = _flat(_call(chainrule, case, _inputs(chainrule, case, np.float64, True)))
+    rng = _rng(case, "upstream")  # the draws of _first_and_second, in its order
+    ups = [chainrule.tensor(rng.standard_normal(tuple(o.shape)))
+           for o in plain if o.requires_grad]
+    inputs = _inputs(chainrule, case, np.float64, True)
+    diff = [x for x in inputs if x.requires_grad]
+    vs = [chainrule.tensor(rng.standard_normal(tuple(x.shape))) for x in diff]
+    with fwad.dual_level():
+        duals = iter([fwad.make_dual(x, v) for x, v in zip(diff, vs)])
+        outs = _flat(_call(chainrule, case, [next(duals) if x.requires_grad else x
+                                              for x in inputs]))
+        grads = chainrule.autograd.grad([o for o in outs if o.requires_grad], diff, ups,
+                                        create_graph=True, allow_unused=True)
+        tangents = [None if g is None else fwad.unpack_dual(g).tangent for g in grads]
+    return _zeros_for_none(tangents, diff, chainrule)
+
+
+SECOND = [c for c in GRAD_CASES if c.spec.second_order and c.spec.torch_grad]
+
+
+@NO_RUNTIME_WARNING
+@pytest.mark.parametrize("case", SECOND, ids=[c.id for c in SECOND])
+def test_jvp_of_the_gradient_vs_torch(case: Case) -> None:
+    """Forward-over-reverse: the Hessian-vector product as the gradient's tangent equals
+    PyTorch's reverse-over-reverse second derivative."""
+    _, _, s_ref = _first_and_second(torch, case)
+    hv = hvp_forward_over_reverse(case)
+    rtol, atol = case.spec.grad_tol
+    for k, (h, r) in enumerate(zip(hv, s_ref)):
+        _close(h, r, rtol, atol, f"H v (forward-over-reverse) of input {k}", case)
+
+
+def test_rows_without_a_torch_jvp_say_why() -> None:
+    """Every differentiable row is checked against torch.func.jvp or states the reason; a row
+    whose PyTorch has no derivative at all (torch_grad=False) cannot be."""
+    for spec in SPECS:
+        if spec.grad and not spec.torch_grad:
+            assert spec.no_torch_jvp, f"{spec.name}: torch_grad=False but no no_torch_jvp reason"
+        if spec.no_torch_jvp:  # and the reason holds: PyTorch refuses the row's jvp
+            assert len(spec.no_torch_jvp) > 15, f"{spec.name}: no_torch_jvp is not a reason"
+            with pytest.raises((NotImplementedError, RuntimeError)):
+                jvp_torch(opspecs.cases([spec])[0])
 
 
 # ---------------------------------------------------------------- meta: the table is complete
@@ -446,3 +595,107 @@ def test_gradgradcheck_catches_a_rule_right_only_to_first_order() -> None:
     with pytest.raises(GradcheckError):
         chainrule.autograd.gradgradcheck(_SinFirstOrder.apply, [x], **GRADCHECK_TOL)
     assert chainrule.autograd.gradgradcheck(lambda x: x.sin(), [x], **GRADCHECK_TOL)
+
+
+# ---------------------------------------------------------------- meta: every op has a jvp
+def _all_function_classes() -> dict:
+    """Every Function subclass defined in a module of the chainrule package."""
+    found = {}
+    root = Path(chainrule.__file__).parent
+    for path in sorted(root.rglob("*.py")):  # by file: chainrule.ops has no __init__.py
+        if path.name == "__main__.py":
+            continue  # importing it runs the command line
+        name = ".".join(("chainrule", *path.relative_to(root).with_suffix("").parts))
+        mod = importlib.import_module(name.removesuffix(".__init__"))
+        for obj in vars(mod).values():
+            if (isinstance(obj, type) and issubclass(obj, Function) and obj not in (Function, Op)
+                    and obj.__module__ == mod.__name__):
+                found[_key(obj)] = obj
+    return found
+
+
+def test_every_function_class_has_a_jvp_or_a_reason() -> None:
+    """Forward mode reaches every op: each Function class (built-in or one of the labs') has a
+    `jvp` (its own or a chainrule base class's), or says why not in `jvp_reason`."""
+    found = _all_function_classes()
+    assert set(_function_classes()) <= set(found), "the package walk missed op modules"
+    missing = sorted(key for key, cls in found.items()
+                     if cls.jvp is Function.jvp and not getattr(cls, "jvp_reason", ""))
+    assert not missing, (f"Function classes with neither a jvp rule nor a jvp_reason = "
+                         f"\"...\" class attribute: {missing}")
+
+
+# ---------------------------------------------------------------- meta: the jvp check has teeth
+class _SinJvp(Op):
+    """sin with a right jvp: t cos(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return (g * x.cos(),)
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t * ctx.inputs[0].cos()
+
+
+class _SinJvpOff(_SinJvp):
+    """sin whose jvp is 0.1% too large (its backward is right)."""
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t * ctx.inputs[0].cos() * 1.001
+
+
+class _MulJvpOneSided(Op):
+    """a * b whose jvp forgets b's tangent: t_a b, not t_a b + a t_b."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g * b, g * a
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        return ta * ctx.inputs[1]
+
+
+class _SinNoTangent(_SinJvp):
+    """sin whose jvp gives its output no tangent."""
+
+    @staticmethod
+    def jvp(ctx, t):
+        return None
+
+
+def _test_row(op, reference, *shapes) -> Case:
+    spec = opspecs.OpSpec(f"test_{op.__name__}", lambda lib, *xs: (
+        op.apply(*xs) if lib is chainrule else reference(*xs)), (opspecs.S(*shapes),))
+    return opspecs.cases([spec])[0]
+
+
+@pytest.mark.parametrize("against", ["torch", "finite differences"])
+def test_jvp_check_catches_a_rule_off_by_a_tenth_of_a_percent(against) -> None:
+    check_jvp(_test_row(_SinJvp, torch.sin, (2, 3)), against)
+    with pytest.raises(AssertionError, match=f"tangent of output 0 vs {against}"):
+        check_jvp(_test_row(_SinJvpOff, torch.sin, (2, 3)), against)
+    with pytest.raises(AssertionError, match=f"tangent of output 0 vs {against}"):
+        check_jvp(_test_row(_SinJvpOff, torch.sin, (80, 80)), against)
+
+
+@pytest.mark.parametrize("against", ["torch", "finite differences"])
+def test_jvp_check_catches_a_missing_tangent_path(against) -> None:
+    with pytest.raises(AssertionError, match="tangent of output 0"):
+        check_jvp(_test_row(_MulJvpOneSided, torch.mul, (2, 3), (3,)), against)
+    with pytest.raises(AssertionError, match="output 0 has no tangent"):
+        check_jvp(_test_row(_SinNoTangent, torch.sin, (2, 3)), against)
