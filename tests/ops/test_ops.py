@@ -8,11 +8,12 @@ grad . v with respect to the inputs and to the upstream gradient); (5) gradgradc
 cheapest sample of each row and on every sample marked gradgrad; (6) a fused op against its
 composite definition; (7) each bad input raises PyTorch's exception type; (8) forward mode:
 the jvp along a random tangent (forward_ad) against torch.func.jvp and against central
-differences, in float64, and the gradient's tangent (forward-over-reverse H v) against (4).
-Meta-tests: every Function class has a row, every row records the
-classes it names, every Function class has a jvp rule or a `jvp_reason`, gradcheck catches a
-rule that is 0.1% off, a wrong broadcast reduction and a rule that is right only to first
-order, and the jvp check catches a jvp 0.1% off and a missing tangent path.
+differences, in float64; the gradient's tangent (forward-over-reverse H v) against (4); the
+jvp's own tangent (forward-over-forward) against torch.func and differences of the jvp.
+Meta-tests: every Function class has a row, every row records the classes it names, every
+Function class has a jvp rule or a `jvp_reason`, gradcheck catches a rule that is 0.1% off,
+a wrong broadcast reduction and a rule that is right only to first order, and the jvp check
+catches a jvp 0.1% off and a missing tangent path.
 """
 
 from __future__ import annotations
@@ -236,10 +237,12 @@ def _differentiable(case: Case) -> list:
                                                   _inputs(chainrule, case, np.float64, True)))]
 
 
-def jvp_ours(case: Case) -> list:
-    """Each output's tangent (None where it has none) from forward_ad."""
+def jvp_ours(case: Case, shift: dict | None = None) -> list:
+    """Each output's tangent (None where it has none) from forward_ad; `shift` moves inputs
+    (index -> array added) first."""
     fwad = chainrule.autograd.forward_ad
-    xs = [chainrule.tensor(a) for a in case.arrays(np.float64)]
+    xs = [chainrule.tensor(a + (shift or {}).get(k, 0.0))
+          for k, a in enumerate(case.arrays(np.float64))]
     with fwad.dual_level():
         for k, t in _tangents(case):
             xs[k] = fwad.make_dual(xs[k], chainrule.tensor(t))
@@ -346,6 +349,91 @@ def test_jvp_of_the_gradient_vs_torch(case: Case) -> None:
         _close(h, r, rtol, atol, f"H v (forward-over-reverse) of input {k}", case)
 
 
+def _outer_tangents(case: Case) -> list:
+    """The second direction w: one array per differentiable input."""
+    ws = _rng(case, "outer")
+    return [ws.standard_normal(t.shape) for _, t in _tangents(case)]
+
+
+def jvp_of_jvp_ours(case: Case) -> tuple:
+    """Forward-over-forward: the tangent (along w, outer level) of each output's tangent
+    (along t, inner level), d2f[t, w]; a jvp rule must itself be made of differentiable ops.
+    Also returns the inner tangents."""
+    fwad = chainrule.autograd.forward_ad
+    xs = [chainrule.tensor(a) for a in case.arrays(np.float64)]
+    with fwad.dual_level() as outer:
+        for (k, t), w in zip(_tangents(case), _outer_tangents(case)):
+            xs[k] = (fwad.make_dual(xs[k], chainrule.tensor(w)), t)
+        with fwad.dual_level() as inner:
+            args = [fwad.make_dual(x[0], chainrule.tensor(x[1]), level=inner)
+                    if isinstance(x, tuple) else x for x in xs]
+            outs = _flat(_call(chainrule, case, args))
+            tangents = [fwad.unpack_dual(o, level=inner).tangent for o in outs]
+        return [None if t is None else fwad.unpack_dual(t, level=outer).tangent
+                for t in tangents], tangents
+
+
+def jvp_of_jvp_finite_differences(case: Case, eps: float) -> list:
+    """(J(x + eps w) t - J(x - eps w) t) / (2 eps), from chainrule's first-order jvp."""
+    sides = []
+    for sign in (1.0, -1.0):
+        shift = {k: sign * eps * w for (k, _), w in zip(_tangents(case), _outer_tangents(case))}
+        sides.append(jvp_ours(case, shift))
+    return [None if p is None else chainrule.tensor((_np(p) - _np(m)) / (2 * eps))
+            for p, m in zip(*sides)]
+
+
+def jvp_of_jvp_torch(case: Case) -> list:
+    pairs = _tangents(case)
+    xs = [torch.tensor(a) for a in case.arrays(np.float64)]
+
+    def jvp(*primals):
+        def f(*duals):
+            args = list(xs)
+            for (k, _), d in zip(pairs, duals):
+                args[k] = d
+            return tuple(_flat(_call(torch, case, args)))
+        return torch.func.jvp(f, primals, tuple(torch.tensor(t) for _, t in pairs))[1]
+
+    primals = tuple(xs[k] for k, _ in pairs)
+    outer = tuple(torch.tensor(w) for w in _outer_tangents(case))
+    return list(torch.func.jvp(jvp, primals, outer)[1])
+
+
+def check_jvp_of_jvp(case: Case, against: str) -> None:
+    (ours, firsts) = jvp_of_jvp_ours(case)
+    if against == "torch":
+        ref, (rtol, atol) = jvp_of_jvp_torch(case), case.spec.grad_tol
+    else:
+        ref = jvp_of_jvp_finite_differences(case, JVP_FD["eps"])
+        rtol, atol = JVP_FD["rtol"], JVP_FD["atol"]
+    for k, (diffable, o, first, r) in enumerate(zip(_differentiable(case), ours, firsts, ref)):
+        if diffable:
+            assert first is not None, f"{case.id}: output {k} has no tangent"
+            # no tangent on the tangent: J t does not depend on x (a linear op), so d2f = 0
+            _close(chainrule.zeros_like(first) if o is None else o, r, rtol, atol,
+                   f"second directional derivative of output {k} vs {against}", case)
+
+
+JVP2_TORCH = [c for c in SECOND if not (c.spec.no_torch_jvp or c.spec.no_torch_jvp2)]
+JVP2_FINITE = [c for c in SECOND if c.spec.gradcheck]
+
+
+@NO_RUNTIME_WARNING
+@pytest.mark.parametrize("case", JVP2_TORCH, ids=[c.id for c in JVP2_TORCH])
+def test_jvp_of_the_jvp_vs_torch(case: Case) -> None:
+    """Forward-over-forward: the second directional derivative d2f[t, w] equals PyTorch's
+    (torch.func.jvp of torch.func.jvp)."""
+    check_jvp_of_jvp(case, "torch")
+
+
+@NO_RUNTIME_WARNING
+@pytest.mark.parametrize("case", JVP2_FINITE, ids=[c.id for c in JVP2_FINITE])
+def test_jvp_of_the_jvp_vs_finite_differences(case: Case) -> None:
+    """d2f[t, w] equals the central difference of chainrule's own jvp along w."""
+    check_jvp_of_jvp(case, "finite differences")
+
+
 def test_rows_without_a_torch_jvp_say_why() -> None:
     """Every differentiable row is checked against torch.func.jvp or states the reason; a row
     whose PyTorch has no derivative at all (torch_grad=False) cannot be."""
@@ -356,6 +444,21 @@ def test_rows_without_a_torch_jvp_say_why() -> None:
             assert len(spec.no_torch_jvp) > 15, f"{spec.name}: no_torch_jvp is not a reason"
             with pytest.raises((NotImplementedError, RuntimeError)):
                 jvp_torch(opspecs.cases([spec])[0])
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.no_torch_jvp2],
+                         ids=[s.name for s in SPECS if s.no_torch_jvp2])
+def test_rows_without_a_torch_second_jvp_say_why(spec) -> None:
+    """A row's no_torch_jvp2 reason holds: on one of its samples PyTorch's jvp of the jvp
+    raises or disagrees with chainrule's (which finite differences check)."""
+    assert len(spec.no_torch_jvp2) > 15, f"{spec.name}: no_torch_jvp2 is not a reason"
+    failures = 0
+    for case in opspecs.cases([spec]):
+        try:
+            check_jvp_of_jvp(case, "torch")
+        except (NotImplementedError, RuntimeError, AssertionError):
+            failures += 1
+    assert failures, f"{spec.name}: PyTorch's jvp of the jvp works: drop its no_torch_jvp2"
 
 
 # ---------------------------------------------------------------- meta: the table is complete
