@@ -15,7 +15,7 @@ import numpy as np
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Op
 from chainrule.ops.elementwise import save_for_each_other
-from chainrule.ops.reduction import _kept_shape
+from chainrule.ops.reduction import Sum, _kept_shape
 from chainrule.ops.shape import Permute, sum_to
 
 _state = grad_mode._state
@@ -26,6 +26,7 @@ class MatMul(Op):
 
     forward:   out = a @ b
     backward:  ga = sum_to(g @ b.mT, a.shape)      gb = sum_to(a.mT @ g, b.shape)
+    jvp:       t_out = ta @ b + a @ tb                # the product rule
     saved:     b if a needs a gradient, a if b does
     """
 
@@ -43,9 +44,15 @@ class MatMul(Op):
         gb = sum_to(_mm(a, g, transpose_a=True), sb) if need_b else None
         return ga, gb
 
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.inputs
+        return MatMul.apply(ta, b) + MatMul.apply(a, tb)
 
-# The helper of MatMul's rule (and Linear's): with no graph being recorded (a plain backward)
-# it multiplies in NumPy directly, under create_graph it records ops, as `sum_to` does.
+
+# The helper of MatMul's rule (and Linear's): with no graph being recorded and no dual level
+# active (a plain backward) it multiplies in NumPy directly, else it runs the ops (their graph,
+# their tangents), as `sum_to` does.
 
 def _mT(x):
     """x with its last two axes swapped, as the (recorded) Permute op."""
@@ -55,7 +62,7 @@ def _mT(x):
 
 def _mm(a, b, transpose_a: bool = False, transpose_b: bool = False):
     """a @ b for two Tensors of at least 2 dims, either one first transposed (its .mT)."""
-    if not _state.enabled:
+    if not (_state.enabled or _state.dual_levels):
         aa, ba = a.array, b.array
         return Tensor._make(np.matmul(aa.mT if transpose_a else aa, ba.mT if transpose_b else ba),
                             None, 0, False)
@@ -67,6 +74,7 @@ class Norm2(Op):
 
     forward:   out = sqrt(sum(x * x, axis))
     backward:  gx = g * x / out,  with 0 where out == 0 (the subgradient PyTorch picks)
+    jvp:       t_out = sum(x * tx, axis) / out,  0 where out == 0
     saved:     x, out
     """
 
@@ -88,6 +96,12 @@ class Norm2(Op):
         safe = out.where(out != 0, 1.0)
         return (g * x / safe).where(out != 0, 0.0), None, None
 
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        (x,), (out,) = ctx.inputs[:1], ctx.outputs
+        safe = out.where(out != 0, 1.0)
+        return (Sum.apply(x * tx, ctx.axis, ctx.keepdims) / safe).where(out != 0, 0.0)
+
 
 class SVD(Op):
     """Singular value decomposition x = U diag(S) Vh (torch.linalg.svd; forward only).
@@ -96,6 +110,9 @@ class SVD(Op):
     backward:  not implemented: the rule (Townsend 2016) needs distinct singular values and
                is a project of its own. Raises a clear error rather than a wrong gradient.
     """
+
+    jvp_reason = ("the SVD's derivative (Townsend 2016) needs distinct singular values and "
+                  "is not implemented, in either mode")
 
     @staticmethod
     def forward(ctx, x, full_matrices):

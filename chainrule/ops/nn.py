@@ -130,6 +130,7 @@ class NllLoss(Op):
     forward:   out = loss | sum(loss) | sum(loss) / denom    (coef_i = w[t_i], 0 if ignored;
                denom = sum of coef_i: PyTorch's weighted mean over the kept targets)
     backward:  gx = NllLossGrad(g): zeros with -coef_i * scale * g_i at [i, t_i]  # linear in x
+    jvp:       t_out = nll_loss(tx, t, weight, ignore_index, reduction)
     saved:     the targets and their coef_i * scale (constants)
     edges:     'mean' with every target ignored is 0 / 0 = nan, with a zero gradient (as
                PyTorch: an ignored target's gradient is never written)
@@ -153,6 +154,10 @@ class NllLoss(Op):
     def backward(ctx, g):
         return NllLossGrad.apply(g, ctx.targets), None, None, None, None
 
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        return NllLoss.apply(tx, *ctx.inputs[1:])
+
 
 class _Targets(NamedTuple):
     """What the gradient of a class-index loss needs: where the targets are, their weights."""
@@ -169,6 +174,7 @@ class NllLossGrad(Op):
 
     forward:   gx = zeros(x.shape) with -w_i * g_i at [i, t_i]
     backward:  gg = nll_loss(ggx, t, weight, ignore_index, reduction)    # it picks what was put
+    jvp:       t_gx = NllLossGrad(tg)                                      # linear
     edges:     'mean' over no kept target: gx = 0 but gg = 0 / 0 = nan, as PyTorch
     """
 
@@ -181,6 +187,10 @@ class NllLossGrad(Op):
     def backward(ctx, ggx):
         return NllLoss.apply(ggx, *ctx.args), None
 
+    @staticmethod
+    def jvp(ctx, tg, _):
+        return NllLossGrad.apply(tg, ctx.inputs[1])
+
 
 class CrossEntropy(Op):
     """Softmax cross-entropy with class indices, fused: loss_i = coef_i (lse_i - x[i, t_i]).
@@ -190,6 +200,8 @@ class CrossEntropy(Op):
     backward:  gx = CrossEntropyGrad(g, x) = (softmax(x) - onehot(t)) * coef_i * g_i * scale
                (d lse / d x = softmax; 0 for an ignored target, also when 'mean' over no kept
                target is nan)
+    jvp:       t_out = reduce_i(coef_i sum_c (softmax(x) - onehot(t)) tx)
+                     = nll_loss(tx - sum(softmax(x) * tx, classes), t, weight, ...)
     saved:     x; e, s, t, coef * scale (constants)
     edges:     logits of +-1e4 are exact (z <= 0, so exp never overflows); 'mean' with every
                target ignored is nan, as PyTorch
@@ -230,6 +242,11 @@ class CrossEntropy(Op):
         (x,) = ctx.saved_tensors
         return CrossEntropyGrad.apply(g, x, ctx.softmax, ctx.targets), None, None, None, None
 
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        x, axis = ctx.inputs[0], ctx.targets.axis
+        return NllLoss.apply(tx - (x.softmax(axis) * tx).sum(axis, keepdim=True), *ctx.inputs[1:])
+
 
 class CrossEntropyGrad(Op):
     """The gradient of CrossEntropy as an op: one kernel, and its own rule for second derivatives.
@@ -239,6 +256,7 @@ class CrossEntropyGrad(Op):
     backward:  gg = nll_loss(h, t) + sum_to(w * sum(p h, classes), g.shape)   # linear in g:
                     the y part is -NllLossGrad(g), whose gradient is nll_loss
                gx = c * (p h - p * sum(p h, classes))     # d p / d x = diag(p) - p p^T
+    jvp:       t_gx = CrossEntropyGrad(tg, x) + c * (p tx - p * sum(p tx, classes))
     saved:     g, x; e, s, t, w (constants)
     edges:     'mean' over no kept target: gg is 0 / 0 = nan (nll_loss's), as PyTorch
     """
@@ -261,10 +279,21 @@ class CrossEntropyGrad(Op):
         ph = p * h
         w = tg.w if isinstance(tg.w, float) else Tensor._make(tg.w, None, 0, False)
         gg = NllLoss.apply(h, *tg.args) + sum_to(w * ph.sum(tg.axis), g.array.shape)
-        c = g * w  # shaped like the targets (or 0-d): put the class axis back
-        if c.ndim:
-            c = c.unsqueeze(tg.axis)
-        return gg, c * (ph - p * ph.sum(tg.axis, keepdim=True)), None, None
+        return gg, _per_class(g * w, tg) * (ph - p * ph.sum(tg.axis, keepdim=True)), None, None
+
+    @staticmethod
+    def jvp(ctx, tg, tx, *_):
+        (g, x, softmax, targets), axis = ctx.inputs, ctx.targets.axis
+        w = targets.w if isinstance(targets.w, float) else Tensor._make(targets.w, None, 0, False)
+        p = x.softmax(axis)
+        pt = p * tx
+        return CrossEntropyGrad.apply(tg, x, softmax, targets) + _per_class(g * w, targets) * (
+            pt - p * pt.sum(axis, keepdim=True))
+
+
+def _per_class(c, targets):
+    """c, shaped like the targets (or 0-d), with the class axis put back (to broadcast)."""
+    return c.unsqueeze(targets.axis) if c.ndim else c
 
 
 def _log_softmax_parts(a: np.ndarray, m: np.ndarray, flat: np.ndarray) -> tuple:
@@ -285,6 +314,7 @@ class MseLoss(Op):
 
     forward:   d = a - b;  out = d * d | sum(d * d) | sum(d * d) / d.size
     backward:  ga = sum_to(g * 2 d * scale, a.shape);   gb = -sum_to(g * 2 d * scale, b.shape)
+    jvp:       t_out = reduce(2 d * (ta - tb))
     saved:     a, b
     """
 
@@ -308,6 +338,17 @@ class MseLoss(Op):
         return (sum_to(gd, a.array.shape) if need_a else None,
                 sum_to(_scale(gd, -1.0), b.array.shape) if need_b else None, None)
 
+    @staticmethod
+    def jvp(ctx, ta, tb, _):
+        a, b, reduction = ctx.inputs
+        return _reduced((a - b) * (ta - tb), reduction, ctx.scale)
+
+
+def _reduced(per, reduction: str, scale: float):
+    """A jvp's per-element terms reduced as the loss: as they are ('none'), or summed and
+    scaled (scale: d reduced / d loss_i, as the loss's backward uses it)."""
+    return per * scale if reduction == "none" else per.sum() * scale
+
 
 class BinaryCrossEntropy(Op):
     """Binary cross-entropy on probabilities x in [0, 1], with PyTorch's clamps.
@@ -315,6 +356,8 @@ class BinaryCrossEntropy(Op):
     forward:   loss = w * ((t - 1) * max(log1p(-x), -100) - t * max(log(x), -100))
     backward:  gx = g * w * (x - t) / max(x (1 - x), eps) * scale    # PyTorch's clamp
                gt = -g * w * logit(x) * scale                          # d loss / d t
+    jvp:       t_out = reduce(w * (tx (x - t) / max(x (1 - x), eps) - tt * logit(x)))
+               (the tt term is left out where tt == 0: at x = 0 or 1 logit is infinite)
     saved:     x, t; w (a constant)
     edges:     x = 0 or 1 gives a loss of at most 100 and a finite gx (both clamps); gt is
                +-inf there, as PyTorch
@@ -343,6 +386,16 @@ class BinaryCrossEntropy(Op):
             gt = -factor * (x.log() - (-x).log1p())
         return gx, gt, None, None
 
+    @staticmethod
+    def jvp(ctx, tx, tt, *_):
+        x, t = ctx.inputs[:2]
+        per = tx * (x - t) / (x * (1.0 - x)).clamp(min=_BCE_EPS)
+        logit = x.log() - (-x).log1p()
+        if not np.isfinite(logit.array).all():  # not 0 * inf: a constant target adds nothing
+            logit = logit.where(tt != 0, 0.0)
+        per = per - tt * logit
+        return _reduced(per if ctx.weight is None else per * ctx.weight, ctx.reduction, ctx.scale)
+
 
 def log_sigmoid(x):
     """log(sigmoid(x)) = -softplus(-x), exact for every x (no linear cutoff), differentiable."""
@@ -357,6 +410,8 @@ class BinaryCrossEntropyWithLogits(Op):
     backward:  gx = g * w * (lw * sigmoid(x) - pos_weight t) * scale
                     (= g * w * (sigmoid(x) - t) without pos_weight)
                gt = g * w * (-x - (pos_weight - 1) * ls) * scale
+    jvp:       t_out = reduce(w * (tx (lw sigmoid(x) - pos_weight t)
+                                   - tt (x + (pos_weight - 1) ls)))
     saved:     x, t; w, pos_weight (constants)
     edges:     logits of +-1e4 give exact losses (0 or 1e4) and gradients (0 or +-1)
     """
@@ -392,6 +447,17 @@ class BinaryCrossEntropyWithLogits(Op):
             gt = sum_to(gt * factor, t.array.shape)
         return gx, gt, None, None, None
 
+    @staticmethod
+    def jvp(ctx, tx, tt, *_):
+        x, t = ctx.inputs[:2]
+        pw = ctx.pos_weight
+        if pw is None:
+            per = tx * (x.sigmoid() - t) - tt * x
+        else:
+            per = (tx * ((t * pw + 1.0 - t) * x.sigmoid() - t * pw) -
+                   tt * (x + log_sigmoid(x) * (pw - 1.0)))
+        return _reduced(per if ctx.weight is None else per * ctx.weight, ctx.reduction, ctx.scale)
+
 
 # ---------------------------------------------------------------- layers
 
@@ -401,6 +467,7 @@ class Linear(Op):
     forward:   out = x @ w.T (+ b)
     backward:  gx = g @ w;   gw = g2.T @ x2 (x2, g2: x and g with their batch axes flattened);
                gb = sum_to(g, b.shape)
+    jvp:       t_out = tx @ w.T + x @ tw.T (+ tb)
     saved:     x, w
     """
 
@@ -428,3 +495,8 @@ class Linear(Op):
         if need_b:
             gb = sum_to(g, ctx.b_shape)
         return gx, gw, gb
+
+    @staticmethod
+    def jvp(ctx, tx, tw, tb):
+        x, w, _ = ctx.inputs
+        return Linear.apply(tx, w, tb) + Linear.apply(x, tw, None)
