@@ -48,9 +48,44 @@ def run(repeats: int = 5, only: str | None = None, out: str | None = None) -> li
         print(f"{name:40s} chainrule {med['chainrule']:8.3f} s   torch {med['torch']:8.3f} s   "
               f"ratio {ratio:5.2f} (goal <= {goal})   results {results['chainrule']:.6g} / "
               f"{results['torch']:.6g}", flush=True)
+    rows += run_ratios(repeats, only)
     if out:
         with open(out, "w") as f:
             json.dump(rows, f, indent=2)
+    return rows
+
+
+def run_ratios(repeats: int = 5, only: str | None = None) -> list[dict]:
+    """RATIO_WORKLOADS: each library's variant against its own baseline (ratio = variant /
+    baseline, median of `repeats` alternating runs); the goal applies to chainrule's ratio."""
+    import torch
+
+    import chainrule
+    from benchmarks.workloads import RATIO_WORKLOADS
+
+    rows = []
+    for name, (make, base, variant, goal) in RATIO_WORKLOADS.items():
+        if only and only not in name:
+            continue
+        data = make()
+        row = {"workload": name, "goal": goal}
+        for label, lib in (("chainrule", chainrule), ("torch", torch)):
+            times = {"base": [], "variant": []}
+            base(lib, data), variant(lib, data)  # warm-up: imports, caches
+            for _ in range(repeats):
+                for key, work in (("base", base), ("variant", variant)):
+                    t0 = time.perf_counter()
+                    row[f"result_{label}_{key}"] = work(lib, data)
+                    times[key].append(time.perf_counter() - t0)
+            med = {k: statistics.median(v) for k, v in times.items()}
+            row.update({f"{label}_base_s": med["base"], f"{label}_variant_s": med["variant"],
+                        f"{label}_ratio": med["variant"] / med["base"]})
+        row["meets_goal"] = row["chainrule_ratio"] <= goal
+        rows.append(row)
+        print(f"{name:40s} variant / baseline: chainrule {row['chainrule_ratio']:5.2f} "
+              f"(goal <= {goal}), torch {row['torch_ratio']:5.2f}   results "
+              f"{row['result_chainrule_variant']:.6g} / {row['result_torch_variant']:.6g}",
+              flush=True)
     return rows
 
 

@@ -85,3 +85,45 @@ WORKLOADS = {
     "W1 factorise (Iris, 1000 epochs)": (factorise_data, factorise, 1.0),
     "W2 iris-mlp (10 x 100 epochs)": (iris_mlp_data, iris_mlp, 1.0),
 }
+
+
+def iris_mlp_jvp_data():
+    """W2's data, its first initialisation, and a fixed direction dW1 for W1."""
+    d = iris_mlp_data()
+    w1, w2 = d["inits"][0]
+    dw1 = np.random.default_rng(2).standard_normal(w1.shape).astype(np.float32)
+    return {"X": d["X"], "y": d["y"], "W1": w1, "W2": w2, "dW1": dw1}
+
+
+def _w2_loss(lib, d):
+    """W2's loss as a function of W1 alone (W2 and the scalar biases fixed)."""
+    x, y, W2 = lib.tensor(d["X"]), lib.tensor(d["y"]), lib.tensor(d["W2"])
+    b1, b2 = lib.zeros(1), lib.zeros(1)
+
+    def loss(W1):
+        logits = lib.relu(x @ W1 + b1) @ W2 + b2
+        return lib.nn.functional.cross_entropy(logits, y, reduction="sum")
+    return loss
+
+
+def w2_forward(lib, d, calls: int = 200) -> float:
+    """W2's loss, `calls` times: the plain forward pass (nothing requires grad)."""
+    loss, W1 = _w2_loss(lib, d), lib.tensor(d["W1"])
+    for _ in range(calls):
+        value = loss(W1)
+    return value.item()
+
+
+def w2_jvp(lib, d, calls: int = 200) -> float:
+    """The jvp of W2's loss with respect to W1 along dW1 (func.jvp), `calls` times."""
+    loss, W1, dW1 = _w2_loss(lib, d), lib.tensor(d["W1"]), lib.tensor(d["dW1"])
+    for _ in range(calls):
+        _, slope = lib.func.jvp(loss, (W1,), (dW1,))
+    return slope.item()
+
+
+# Workloads timed against a baseline in the same library: name -> (make, baseline, variant,
+# goal for chainrule's variant / baseline time; torch's ratio is printed for reference)
+RATIO_WORKLOADS = {
+    "W2 jvp wrt W1 vs forward loss (200 calls)": (iris_mlp_jvp_data, w2_forward, w2_jvp, 1.5),
+}
