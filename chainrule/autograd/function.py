@@ -249,13 +249,7 @@ class Function:
         if not tracking and type(result) is np.ndarray and not (
                 cls.is_view or _state.dual_levels or observers.forward):
             return Tensor._make(result, None, 0, False)  # nothing to record, share or report
-        multi = type(result) is tuple
-        if multi:
-            outs = tuple([_wrap(r, ctx, i, tracking) for i, r in enumerate(result)])
-        else:
-            outs = (_wrap(result, ctx, 0, tracking),)
-        if tracking:
-            _record(ctx, args, raw, result if multi else (result,), outs)
+        outs = _outputs(ctx, args, raw, result, tracking)
         if cls.is_view:
             _share_version(cls, args, outs)
         if _state.dual_levels:  # forward mode: push the inputs' tangents through `jvp`
@@ -263,7 +257,7 @@ class Function:
         if observers.forward:
             for observe in observers.forward:
                 observe(ctx, outs, args)
-        return outs if multi else outs[0]
+        return outs if type(result) is tuple else outs[0]
 
 
 def _find_edges(ctx, args) -> tuple:
@@ -331,15 +325,21 @@ def _wrap(r, ctx, i: int, tracking: bool):
     return Tensor._make(arr, ctx if diff else None, i, diff)
 
 
-def _record(ctx, args, raw, produced: tuple, outs: tuple) -> None:
-    """A recorded op: its outputs' shapes (to check gradients) and its saves, resolved."""
-    if len(outs) == 1:  # (the common case, without a comprehension's cost)
-        ctx._out_meta = ((outs[0].array.shape, outs[0].array.dtype),)
+def _outputs(ctx, args, raw, result, tracking: bool) -> tuple:
+    """Forward's result as Tensors; when recorded, ctx keeps their shapes and its saves."""
+    if type(result) is tuple:
+        produced = result
+        outs = tuple([_wrap(r, ctx, i, tracking) for i, r in enumerate(result)])
     else:
-        ctx._out_meta = tuple([(o.array.shape, o.array.dtype) for o in outs])
-    if ctx._to_save is not None:
-        ctx._saved = _resolve_saved(ctx._to_save, args, raw, produced, outs)
-        ctx._to_save = None
+        produced = (result,)
+        outs = (_wrap(result, ctx, 0, tracking),)
+    if tracking:
+        ctx._out_meta = tuple([(o.array.shape, o.array.dtype) for o in outs]) \
+            if len(outs) > 1 else ((outs[0].array.shape, outs[0].array.dtype),)
+        if ctx._to_save is not None:
+            ctx._saved = _resolve_saved(ctx._to_save, args, raw, produced, outs)
+            ctx._to_save = None
+    return outs
 
 
 class Op(Function):

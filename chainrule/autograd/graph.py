@@ -17,35 +17,31 @@ def walk(roots) -> tuple[list, list, dict]:
     leaves: Tensors that require grad at the ends of edges (or roots that are leaves)
     deps:   for each node, how many edges point at it: the gradients it waits for in backward
 
-    Iterative (an explicit queue), so a graph of any depth is walked without recursion.
+    Iterative (the list of nodes is the queue), so a graph of any depth is walked without
+    recursion.
     """
-    nodes, leaves, deps, seen_leaves = [], [], {}, set()
+    nodes, deps, leaves = [], {}, {}  # leaves by id: a Tensor's == is elementwise
     for r in roots:
         fn = r.grad_fn
-        if fn is not None:
-            if fn not in deps:
-                deps[fn] = 0
-                nodes.append(fn)
-        elif r._requires_grad and id(r) not in seen_leaves:
-            seen_leaves.add(id(r))
-            leaves.append(r)
-    i = 0
-    while i < len(nodes):  # `nodes` grows while it is read: it is the queue
-        for edge in nodes[i]._edges:
+        if fn is None:
+            if r._requires_grad:
+                leaves[id(r)] = r
+        elif fn not in deps:
+            deps[fn] = 0
+            nodes.append(fn)
+    for node in nodes:  # `nodes` grows while it is read
+        for edge in node._edges:
             if edge is None:
                 continue
             nxt = edge[0]
-            if type(nxt) is Node:
-                if nxt in deps:
-                    deps[nxt] += 1
-                else:
-                    deps[nxt] = 1
-                    nodes.append(nxt)
-            elif id(nxt) not in seen_leaves:
-                seen_leaves.add(id(nxt))
-                leaves.append(nxt)
-        i += 1
-    return nodes, leaves, deps
+            if type(nxt) is not Node:
+                leaves[id(nxt)] = nxt
+            elif nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                nodes.append(nxt)
+    return nodes, list(leaves.values()), deps
 
 
 def topological_order(nodes: list, deps: dict) -> list:
