@@ -144,10 +144,12 @@ def push_tangents(cls, ctx, args: tuple, outs: tuple) -> None:
             continue
         tangents = [_tangent_of(a, level) for a in args]
         ctx.inputs, ctx.outputs = args, outs
+        active = _state.dual_levels
+        _state.dual_levels = tuple(k for k in active if k != level)  # (as _hidden, inline)
         try:
-            with _hidden(level):
-                result = cls.jvp(ctx, *tangents)
+            result = cls.jvp(ctx, *tangents)
         finally:
+            _state.dual_levels = active
             ctx.inputs = ctx.outputs = None  # (the outputs hold ctx: leave no cycle behind)
         for nr, (out, t) in enumerate(zip(outs, result if type(result) is tuple else
                                           (result,))):
