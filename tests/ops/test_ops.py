@@ -12,8 +12,8 @@ differences, in float64; the gradient's tangent (forward-over-reverse H v) again
 jvp's own tangent (forward-over-forward) against torch.func and differences of the jvp.
 Meta-tests: every Function class has a row, every row records the classes it names, every
 Function class has a jvp rule or a `jvp_reason`, gradcheck catches a rule that is 0.1% off,
-a wrong broadcast reduction and a rule that is right only to first order, and the jvp check
-catches a jvp 0.1% off and a missing tangent path.
+a wrong broadcast reduction and a rule that is right only to first order, and the jvp checks
+catch a jvp 0.1% off, a missing tangent path and a jvp right only to first order.
 """
 
 from __future__ import annotations
@@ -802,3 +802,20 @@ def test_jvp_check_catches_a_missing_tangent_path(against) -> None:
         check_jvp(_test_row(_MulJvpOneSided, torch.mul, (2, 3), (3,)), against)
     with pytest.raises(AssertionError, match="output 0 has no tangent"):
         check_jvp(_test_row(_SinNoTangent, torch.sin, (2, 3)), against)
+
+
+class _SinJvpInNumPy(_SinJvp):
+    """sin whose jvp is right but computed in NumPy: a constant to any outer level."""
+
+    @staticmethod
+    def jvp(ctx, t):
+        return chainrule.tensor(t.array * np.cos(ctx.inputs[0].array))
+
+
+@pytest.mark.parametrize("against", ["torch", "finite differences"])
+def test_jvp_of_jvp_check_catches_a_rule_right_only_to_first_order(against) -> None:
+    case = _test_row(_SinJvpInNumPy, torch.sin, (2, 3))
+    check_jvp(case, against)
+    check_jvp_of_jvp(_test_row(_SinJvp, torch.sin, (2, 3)), against)
+    with pytest.raises(AssertionError, match="second directional derivative of output 0"):
+        check_jvp_of_jvp(case, against)
