@@ -3,10 +3,10 @@
     python scripts/gen_ops_doc.py            # or: python -m scripts.gen_ops_doc
     python scripts/gen_ops_doc.py --check    # exit 1 if docs/ops.md is out of date
 
-Every op is one Function class whose docstring is its derivation (forward / backward / saved /
-edges), so the reference is those docstrings, grouped by family (one module of chainrule.ops),
-in source order. tests/tools/test_ops_doc.py fails when the file on disk differs from what this
-script makes, so the reference cannot drift from the code.
+Every op is one Function class whose docstring is its derivation (forward / backward / jvp /
+saved / edges), so the reference is those docstrings, grouped by family (one module of
+chainrule.ops), in source order. tests/tools/test_ops_doc.py fails when the file on disk
+differs from what this script makes, so the reference cannot drift from the code.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pkgutil
 import re
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,9 +46,13 @@ not this file (`tests/tools/test_ops_doc.py` fails when it is out of date).
 Every op is one `Function` class. `forward` is the NumPy kernel: it gets arrays (and constant
 arguments) and returns an array; `backward` gets the upstream gradient `g` as a Tensor and
 returns one gradient per forward argument, computed with chainrule ops, so it is itself
-differentiable (second derivatives need no second set of rules). Glossary: `x, a, b` inputs,
-`out` the output, `g` the upstream gradient, `gx, ga, gb` the gradients sent to the inputs;
-`sum_to(g, shape)` folds a broadcast gradient back onto an input's shape.
+differentiable (second derivatives need no second set of rules). `jvp` is forward mode: it
+gets one tangent per input (`tx, ta, tb`: the direction each input moves in) and returns the
+output's tangent `t_out`, the directional derivative, also with chainrule ops (so it works
+inside a backward pass, forward-over-reverse, and inside another dual level). An op without
+one says why (`jvp_reason`). Glossary: `x, a, b` inputs, `out` the output, `g` the upstream
+gradient, `gx, ga, gb` the gradients sent to the inputs; `sum_to(g, shape)` folds a broadcast
+gradient back onto an input's shape.
 """
 
 
@@ -89,6 +94,26 @@ def missing_derivations(ops=None) -> list:
             if not re.search(r"(^|\s)backward:\s+\S", docstring(op), re.MULTILINE)]
 
 
+def missing_jvp_rules(ops=None) -> list:
+    """Op classes whose docstring has no "jvp:" rule and that state no `jvp_reason`."""
+    return [f"{op.__module__}.{op.__qualname__}" for op in (all_ops() if ops is None else ops)
+            if not _JVP_LINE.search(docstring(op)) and not getattr(op, "jvp_reason", "")]
+
+
+_JVP_LINE = re.compile(r"(^|\s)jvp:\s+\S", re.MULTILINE)
+
+
+def derivation(cls) -> str:
+    """The docstring as the reference shows it: with `jvp: none (reason)` for an op that
+    states why it has no jvp rule (and whose docstring does not say so itself)."""
+    doc = docstring(cls) or "(no docstring)"
+    reason = getattr(cls, "jvp_reason", "")
+    if reason and not _JVP_LINE.search(doc):
+        doc += "\n" + textwrap.fill(f"none ({reason})", width=92,
+                                    initial_indent="jvp:       ", subsequent_indent=" " * 11)
+    return doc
+
+
 def docstring(cls) -> str:
     """The class's own docstring (not one inherited from Op), dedented."""
     doc = cls.__dict__.get("__doc__")
@@ -123,7 +148,7 @@ def render() -> str:
         lines += ["", f'<a id="{_family_anchor(module)}"></a>', "", f"## {title}", "",
                   f"`{module.__name__}`: {summary}".rstrip()]
         for cls in ops:
-            doc = docstring(cls) or "(no docstring)"
+            doc = derivation(cls)
             lines += ["", f'<a id="{_anchor(module, cls)}"></a>', "", f"### {cls.__name__}", "",
                       f"`{module.__name__}.{cls.__name__}` - `{signature(cls)}`", "",
                       "```text", doc, "```"]
@@ -161,6 +186,9 @@ def main(argv=None) -> int:
     print(f"wrote {OUTPUT.relative_to(ROOT)} ({len(all_ops())} ops)")
     for name in missing_derivations():
         print(f"warning: {name} has no 'backward:' rule in its docstring", file=sys.stderr)
+    for name in missing_jvp_rules():
+        print(f"warning: {name} has no 'jvp:' rule in its docstring and no jvp_reason",
+              file=sys.stderr)
     return 0
 
 

@@ -63,6 +63,7 @@ class Einsum(Op):
                a letter repeated in x_i ('ii', a diagonal) is renamed and tied to its first
                occurrence by an identity tensor (eye), which embeds the diagonal; a letter only
                in x_i was summed away, so its gradient is g broadcast along it (expand)
+    jvp:       t_out = sum_i einsum(xs with x_i replaced by t_i)     # the product rule again
     saved:     xs
     """
 
@@ -83,6 +84,16 @@ class Einsum(Op):
         needs = ctx.needs_input_grad
         return (None,) + tuple(_operand_grad(ctx, g, xs, i) if needs[i + 1] else None
                                for i in range(len(xs)))
+
+    @staticmethod
+    def jvp(ctx, _, *ts):
+        equation, *xs = ctx.inputs
+        out = None
+        for i, t in enumerate(ts):
+            if t is not None:  # None: an integer operand (no tangent)
+                term = Einsum.apply(equation, *xs[:i], t, *xs[i + 1:])
+                out = term if out is None else out + term
+        return out
 
 
 @functools.lru_cache(maxsize=512)

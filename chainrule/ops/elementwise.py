@@ -25,10 +25,12 @@ def _scale(g, c):
 
     Backward rules do their arithmetic through this helper and `_mul` / `_sub`: with no graph
     being recorded (a plain backward) they compute in NumPy directly, since the result needs
-    no history; under create_graph they record the op, so the rule is differentiable again.
-    (NumPy hands back a scalar, not an array, for 0-d operands: `np.asarray` makes it one.)
+    no history; under create_graph they record the op, so the rule is differentiable again,
+    and while a dual level is active they run the op too, so the operands' tangents (forward
+    mode) carry through. (NumPy hands back a scalar, not an array, for 0-d operands:
+    `np.asarray` makes it one.)
     """
-    if _state.enabled:
+    if _state.enabled or _state.dual_levels:
         return Mul.apply(g, c)
     r = g.array * c
     return Tensor._make(r if type(r) is np.ndarray else np.asarray(r), None, 0, False)
@@ -36,7 +38,7 @@ def _scale(g, c):
 
 def _mul(a, b):
     """a * b for two Tensors in a backward rule (NumPy directly when nothing is recorded)."""
-    if _state.enabled:
+    if _state.enabled or _state.dual_levels:
         return Mul.apply(a, b)
     r = a.array * b.array
     return Tensor._make(r if type(r) is np.ndarray else np.asarray(r), None, 0, False)
@@ -44,7 +46,7 @@ def _mul(a, b):
 
 def _sub(a, b):
     """a - b for two Tensors in a backward rule (NumPy directly when nothing is recorded)."""
-    if _state.enabled:
+    if _state.enabled or _state.dual_levels:
         return Sub.apply(a, b)
     r = a.array - b.array
     return Tensor._make(r if type(r) is np.ndarray else np.asarray(r), None, 0, False)
@@ -70,11 +72,44 @@ def kept_for(ctx, i: int, value):
     return value if need and need[i] else None
 
 
+def _total(ctx, *terms):
+    """A jvp's result: the sum of its terms, broadcast to the output's shape.
+
+    A term is None where its argument has no tangent (a Python number, an integer tensor);
+    a term may have only its input's shape (the tangent of a broadcast input).
+    """
+    t = None
+    for term in terms:
+        if term is not None:
+            t = term if t is None else t + term
+    shape = ctx.outputs[0].array.shape
+    return t if t.array.shape == shape else t.expand(shape)
+
+
+def _own_tangent(x, t):
+    """t if it is the tangent x carries, None if it is the zeros given to an input without one."""
+    own = getattr(x, "_tangents", None)
+    return t if own and any(v is t for v in own.values()) else None
+
+
+def _step_of(of, values):
+    """A piecewise-constant factor of a rule (relu's mask): `values`, a function of `of`.
+
+    Under create_graph PyTorch's rule reads `of` (threshold_backward(g, out)), so the gradient
+    requires grad, with a zero second derivative. Recording values + sign(of) * 0 does the
+    same: the factor depends on `of`, with gradient 0. Otherwise it is the constant array.
+    """
+    if _state.enabled and of.requires_grad:
+        return Add.apply(Mul.apply(Sign.apply(of), 0.0), values)
+    return values
+
+
 class Add(Op):
     """a + b.
 
     forward:   out = a + b
     backward:  ga = sum_to(g, a.shape)     gb = sum_to(g, b.shape)
+    jvp:       t_out = ta + tb
     """
 
     wraps_numbers = True  # torch wraps a number operand in a Tensor: (None, 0) in next_functions
@@ -90,12 +125,17 @@ class Add(Op):
         need_a, need_b = ctx.needs_input_grad
         return (sum_to(g, sa) if need_a else None, sum_to(g, sb) if need_b else None)
 
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        return _total(ctx, ta, tb)
+
 
 class Sub(Op):
     """a - b.
 
     forward:   out = a - b
     backward:  ga = sum_to(g, a.shape)     gb = sum_to(-g, b.shape)
+    jvp:       t_out = ta - tb
     """
 
     wraps_numbers = True  # torch wraps a number operand in a Tensor: (None, 0) in next_functions
@@ -111,12 +151,17 @@ class Sub(Op):
         need_a, need_b = ctx.needs_input_grad
         return (sum_to(g, sa) if need_a else None, sum_to(-g, sb) if need_b else None)
 
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        return _total(ctx, ta, None if tb is None else -tb)
+
 
 class Mul(Op):
     """a * b.
 
     forward:   out = a * b
     backward:  ga = sum_to(g * b, a.shape)     gb = sum_to(g * a, b.shape)
+    jvp:       t_out = ta * b + a * tb
     saved:     b if a needs a gradient, a if b does (so x[:, 0] = x[:, 3] * w stays legal when
                w needs none)
     """
@@ -135,6 +180,11 @@ class Mul(Op):
         need_a, need_b = ctx.needs_input_grad
         return (sum_to(g * b, sa) if need_a else None, sum_to(g * a, sb) if need_b else None)
 
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.inputs
+        return _total(ctx, None if ta is None else ta * b, None if tb is None else a * tb)
+
 
 class Div(Op):
     """a / b (true division).
@@ -142,6 +192,7 @@ class Div(Op):
     forward:   out = a / b
     backward:  ga = sum_to(g / b, a.shape)              # d out / d a = 1 / b
                gb = sum_to(-g * a / (b * b), b.shape)   # d out / d b = -a / b**2
+    jvp:       t_out = ta / b - tb * out / b
     saved:     b; a too if b needs a gradient
     edges:     b == 0 gives inf/nan as NumPy does
     """
@@ -164,6 +215,11 @@ class Div(Op):
         gb = sum_to(-g * a / (b * b), sb) if need_b else None
         return ga, gb
 
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        b, out = ctx.inputs[1], ctx.outputs[0]
+        return _total(ctx, None if ta is None else ta / b, None if tb is None else -tb * out / b)
+
 
 class Pow(Op):
     """a ** b, for a tensor or scalar base and exponent.
@@ -171,6 +227,7 @@ class Pow(Op):
     forward:   out = a ** b
     backward:  ga = sum_to(g * b * a ** (b - 1), a.shape)
                gb = sum_to(g * out * log(a), b.shape)     # where a > 0; 0 where a == 0, b >= 0
+    jvp:       t_out = ta * b * a ** (b - 1) + tb * out * log(a)    (the same edges)
     saved:     a, b, out
     edges:     PyTorch's choices: x ** 0 has gradient 0 everywhere (also at x = 0), and the
                exponent's gradient is 0 where the base is 0 and b >= 0 (not nan).
@@ -193,24 +250,35 @@ class Pow(Op):
         a, b, out = ctx.saved_tensors
         sa, sb = ctx.shapes
         need_a, need_b = ctx.needs_input_grad
-        ga = gb = None
-        if need_a:
-            if isinstance(b, (int, float)):
-                ga = g * 0.0 if b == 0 else g * (b * a ** (b - 1))
-            else:
-                ga = (g * b * a ** (b - 1)).where(b != 0, 0.0)
-            ga = sum_to(ga, sa)
-        if need_b:
-            if isinstance(a, (int, float)):
-                gb = g * out * (math.log(a) if a > 0 else 0.0 if a == 0 else math.nan)
-                if a == 0:
-                    gb = gb.where(b < 0, 0.0)
-            else:
-                # log(0) = -inf; PyTorch masks the 0 * -inf of a == 0, b >= 0 to 0
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    gb = (g * out * a.log()).where(~((a == 0) & (b >= 0)), 0.0)
-            gb = sum_to(gb, sb)
-        return ga, gb
+        return (sum_to(_pow_da(g, a, b), sa) if need_a else None,
+                sum_to(_pow_db(g, a, b, out), sb) if need_b else None)
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        (a, b), out = ctx.inputs, ctx.outputs[0]
+        # an input without a tangent adds no term (as in PyTorch), even where its slope is
+        # infinite (0 ** -0.5): its zero tangent would make that term 0 * inf = nan
+        ta, tb = _own_tangent(a, ta), _own_tangent(b, tb)
+        return _total(ctx, None if ta is None else _pow_da(ta, a, b),
+                      None if tb is None else _pow_db(tb, a, b, out))
+
+
+def _pow_da(g, a, b):
+    """g * d(a ** b)/da = g * b * a ** (b - 1), and 0 where b == 0 (also at a == 0)."""
+    if isinstance(b, (int, float)):
+        return g * 0.0 if b == 0 else g * (b * a ** (b - 1))
+    with np.errstate(invalid="ignore"):  # a zero g (a tangent) times the inf of 0 ** (b - 1)
+        return (g * b * a ** (b - 1)).where(b != 0, 0.0)
+
+
+def _pow_db(g, a, b, out):
+    """g * d(a ** b)/db = g * out * log(a), and 0 where a == 0 and b >= 0."""
+    if isinstance(a, (int, float)):
+        gb = g * out * (math.log(a) if a > 0 else 0.0 if a == 0 else math.nan)
+        return gb.where(b < 0, 0.0) if a == 0 else gb
+    # log(0) = -inf; PyTorch masks the 0 * -inf of a == 0, b >= 0 to 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (g * out * a.log()).where(~((a == 0) & (b >= 0)), 0.0)
 
 
 class FloorDivide(Op):
@@ -218,6 +286,7 @@ class FloorDivide(Op):
 
     forward:   out = floor(a / b)
     backward:  ga = 0, gb = 0
+    jvp:       t_out = 0
     """
 
     @staticmethod
@@ -235,12 +304,17 @@ class FloorDivide(Op):
         need_a, need_b = ctx.needs_input_grad
         return (sum_to(g * 0.0, sa) if need_a else None, sum_to(g * 0.0, sb) if need_b else None)
 
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        return _total(ctx, None if ta is None else ta * 0.0, None if tb is None else tb * 0.0)
+
 
 class Remainder(Op):
     """a mod b with the sign of b (Python's %), as torch.remainder.
 
     forward:   out = a - floor(a / b) * b
     backward:  ga = g                       gb = -g * floor(a / b)
+    jvp:       t_out = ta - tb * floor(a / b)
     saved:     a, b
     """
 
@@ -260,9 +334,14 @@ class Remainder(Op):
         gb = sum_to(-g * (a / b).floor(), sb) if need_b else None
         return ga, gb
 
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.inputs
+        return _total(ctx, ta, None if tb is None else -tb * (a / b).floor())
+
 
 class Neg(Op):
-    """-x.      backward: gx = -g"""
+    """-x.      backward: gx = -g      jvp: t_out = -tx"""
 
     @staticmethod
     def forward(ctx, x):
@@ -272,9 +351,13 @@ class Neg(Op):
     def backward(ctx, g):
         return (-g,)
 
+    @staticmethod
+    def jvp(ctx, tx):
+        return -tx
+
 
 class Reciprocal(Op):
-    """1 / x.   backward: gx = -g * out * out     saved: out"""
+    """1 / x.   backward: gx = -g * out * out     jvp: t_out = -tx * out * out     saved: out"""
 
     @staticmethod
     def forward(ctx, x):
@@ -288,9 +371,19 @@ class Reciprocal(Op):
         (out,) = ctx.saved_tensors
         return (-g * out * out,)
 
+    @staticmethod
+    def jvp(ctx, tx):
+        out = ctx.outputs[0]
+        return -tx * out * out
+
 
 class Abs(Op):
-    """|x|.     backward: gx = g * sign(x)    (subgradient 0 at x = 0, as PyTorch)   saved: x"""
+    """|x|.
+
+    backward:  gx = g * sign(x)    (subgradient 0 at x = 0, as PyTorch)
+    jvp:       t_out = tx * sign(x)
+    saved:     x
+    """
 
     @staticmethod
     def forward(ctx, x):
@@ -302,9 +395,14 @@ class Abs(Op):
         (x,) = ctx.saved_tensors
         return (g * x.sign(),)
 
+    @staticmethod
+    def jvp(ctx, tx):
+        x = ctx.inputs[0]
+        return tx * x.sign()
+
 
 class Exp(Op):
-    """e ** x.  backward: gx = g * out      saved: out"""
+    """e ** x.  backward: gx = g * out      jvp: t_out = tx * out      saved: out"""
 
     @staticmethod
     def forward(ctx, x):
@@ -318,9 +416,20 @@ class Exp(Op):
         (out,) = ctx.saved_tensors
         return (g * out,)
 
+    @staticmethod
+    def jvp(ctx, tx):
+        out = ctx.outputs[0]
+        return tx * out
+
 
 class Log(Op):
-    """ln x.    backward: gx = g / x        saved: x      edges: log(0) = -inf, log(<0) = nan"""
+    """ln x.
+
+    backward:  gx = g / x
+    jvp:       t_out = tx / x
+    saved:     x
+    edges:     log(0) = -inf, log(<0) = nan
+    """
 
     @staticmethod
     def forward(ctx, x):
@@ -333,9 +442,19 @@ class Log(Op):
         (x,) = ctx.saved_tensors
         return (g / x,)
 
+    @staticmethod
+    def jvp(ctx, tx):
+        x = ctx.inputs[0]
+        return tx / x
+
 
 class Log1p(Op):
-    """ln(1 + x), accurate for small x.     backward: gx = g / (1 + x)      saved: x"""
+    """ln(1 + x), accurate for small x.
+
+    backward:  gx = g / (1 + x)
+    jvp:       t_out = tx / (1 + x)
+    saved:     x
+    """
 
     @staticmethod
     def forward(ctx, x):
@@ -348,9 +467,19 @@ class Log1p(Op):
         (x,) = ctx.saved_tensors
         return (g / (x + 1.0),)
 
+    @staticmethod
+    def jvp(ctx, tx):
+        x = ctx.inputs[0]
+        return tx / (x + 1.0)
+
 
 class Expm1(Op):
-    """e ** x - 1, accurate for small x.    backward: gx = g * (out + 1)    saved: out"""
+    """e ** x - 1, accurate for small x.
+
+    backward:  gx = g * (out + 1)
+    jvp:       t_out = tx * (out + 1)
+    saved:     out
+    """
 
     @staticmethod
     def forward(ctx, x):
@@ -364,9 +493,20 @@ class Expm1(Op):
         (out,) = ctx.saved_tensors
         return (g * (out + 1.0),)
 
+    @staticmethod
+    def jvp(ctx, tx):
+        out = ctx.outputs[0]
+        return tx * (out + 1.0)
+
 
 class Sqrt(Op):
-    """sqrt(x).     backward: gx = g / (2 * out)     saved: out    edges: x = 0 gives inf"""
+    """sqrt(x).
+
+    backward:  gx = g / (2 * out)
+    jvp:       t_out = tx / (2 * out)
+    saved:     out
+    edges:     x = 0 gives inf
+    """
 
     @staticmethod
     def forward(ctx, x):
@@ -380,9 +520,19 @@ class Sqrt(Op):
         (out,) = ctx.saved_tensors
         return (g / (out * 2.0),)
 
+    @staticmethod
+    def jvp(ctx, tx):
+        out = ctx.outputs[0]
+        return tx / (out * 2.0)
+
 
 class Rsqrt(Op):
-    """1 / sqrt(x).     backward: gx = -0.5 * g * out ** 3     saved: out"""
+    """1 / sqrt(x).
+
+    backward:  gx = -0.5 * g * out ** 3
+    jvp:       t_out = -0.5 * tx * out ** 3
+    saved:     out
+    """
 
     @staticmethod
     def forward(ctx, x):
@@ -397,9 +547,14 @@ class Rsqrt(Op):
         (out,) = ctx.saved_tensors
         return (g * out * out * out * -0.5,)
 
+    @staticmethod
+    def jvp(ctx, tx):
+        out = ctx.outputs[0]
+        return tx * out * out * out * -0.5
+
 
 class Sin(Op):
-    """sin x.   backward: gx = g * cos(x)     saved: x"""
+    """sin x.   backward: gx = g * cos(x)     jvp: t_out = tx * cos(x)     saved: x"""
 
     @staticmethod
     def forward(ctx, x):
@@ -411,9 +566,14 @@ class Sin(Op):
         (x,) = ctx.saved_tensors
         return (g * x.cos(),)
 
+    @staticmethod
+    def jvp(ctx, tx):
+        x = ctx.inputs[0]
+        return tx * x.cos()
+
 
 class Cos(Op):
-    """cos x.   backward: gx = -g * sin(x)    saved: x"""
+    """cos x.   backward: gx = -g * sin(x)    jvp: t_out = -tx * sin(x)    saved: x"""
 
     @staticmethod
     def forward(ctx, x):
@@ -425,9 +585,19 @@ class Cos(Op):
         (x,) = ctx.saved_tensors
         return (-g * x.sin(),)
 
+    @staticmethod
+    def jvp(ctx, tx):
+        x = ctx.inputs[0]
+        return -tx * x.sin()
+
 
 class Tanh(Op):
-    """tanh x.  backward: gx = g * (1 - out ** 2)     saved: out"""
+    """tanh x.
+
+    backward:  gx = g * (1 - out ** 2)
+    jvp:       t_out = tx * (1 - out ** 2)
+    saved:     out
+    """
 
     @staticmethod
     def forward(ctx, x):
@@ -440,12 +610,18 @@ class Tanh(Op):
         (out,) = ctx.saved_tensors
         return (g * (1.0 - out * out),)
 
+    @staticmethod
+    def jvp(ctx, tx):
+        out = ctx.outputs[0]
+        return tx * (1.0 - out * out)
+
 
 class Sigmoid(Op):
     """1 / (1 + e ** -x), computed without overflow for large |x|.
 
     forward:   out = exp(-log1p(exp(-x))) for x >= 0, exp(x) / (1 + exp(x)) for x < 0
     backward:  gx = g * out * (1 - out)
+    jvp:       t_out = tx * out * (1 - out)
     saved:     out
     """
 
@@ -462,9 +638,19 @@ class Sigmoid(Op):
         (out,) = ctx.saved_tensors
         return (g * out * (1.0 - out),)
 
+    @staticmethod
+    def jvp(ctx, tx):
+        out = ctx.outputs[0]
+        return tx * out * (1.0 - out)
+
 
 class Relu(Op):
-    """max(x, 0).   backward: gx = g * (x > 0)   (subgradient 0 at x = 0)   saved: out"""
+    """max(x, 0).
+
+    backward:  gx = g * (x > 0)   (subgradient 0 at x = 0)
+    jvp:       t_out = tx * (x > 0)
+    saved:     out
+    """
 
     @staticmethod
     def forward(ctx, x):
@@ -475,13 +661,19 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return (_scale(g, out.array > 0),)  # g * a bool mask keeps g's dtype
+        # g * a bool mask keeps g's dtype; (x > 0) == (out > 0)
+        return (_scale(g, _step_of(out, out.array > 0)),)
+
+    @staticmethod
+    def jvp(ctx, tx):
+        return _scale(tx, ctx.outputs[0].array > 0)
 
 
 class LeakyRelu(Op):
     """x if x > 0 else slope * x.
 
     backward:  gx = g * where(x > 0, 1, slope)
+    jvp:       t_out = tx * where(x > 0, 1, slope)
     saved:     x
     """
 
@@ -494,8 +686,15 @@ class LeakyRelu(Op):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        factor = np.where(x.array > 0, 1.0, ctx.slope).astype(x.array.dtype)
-        return _scale(g, factor), None
+        return _scale(g, _step_of(x, _leaky_slope(ctx, x))), None
+
+    @staticmethod
+    def jvp(ctx, tx, _):
+        return _scale(tx, _leaky_slope(ctx, ctx.inputs[0]))
+
+
+def _leaky_slope(ctx, x) -> np.ndarray:
+    return np.where(x.array > 0, 1.0, ctx.slope).astype(x.array.dtype)
 
 
 class Softplus(Op):
@@ -504,6 +703,7 @@ class Softplus(Op):
     forward:   out = x                                   where beta x > threshold
                      (max(bx, 0) + log1p(e ** -|bx|)) / beta  elsewhere (never overflows)
     backward:  gx = g * sigmoid(beta x)   (1 where beta x > threshold)
+    jvp:       t_out = tx * sigmoid(beta x)   (tx where beta x > threshold)
     saved:     x
     """
 
@@ -518,15 +718,28 @@ class Softplus(Op):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        bx = x * ctx.beta
-        return g * bx.sigmoid().where(bx <= ctx.threshold, 1.0), None, None
+        return g * _softplus_slope(ctx, x), None, None
+
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        return tx * _softplus_slope(ctx, ctx.inputs[0])
+
+
+def _softplus_slope(ctx, x):
+    bx = x * ctx.beta
+    return bx.sigmoid().where(bx <= ctx.threshold, 1.0)
 
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 
 
 class Erf(Op):
-    """The error function.    backward: gx = g * 2 / sqrt(pi) * e ** (-x ** 2)    saved: x"""
+    """The error function.
+
+    backward:  gx = g * 2 / sqrt(pi) * e ** (-x ** 2)
+    jvp:       t_out = tx * 2 / sqrt(pi) * e ** (-x ** 2)
+    saved:     x
+    """
 
     @staticmethod
     def forward(ctx, x):
@@ -540,6 +753,11 @@ class Erf(Op):
         (x,) = ctx.saved_tensors
         return (g * (2.0 / math.sqrt(math.pi)) * (-x * x).exp(),)
 
+    @staticmethod
+    def jvp(ctx, tx):
+        x = ctx.inputs[0]
+        return tx * (2.0 / math.sqrt(math.pi)) * (-x * x).exp()
+
 
 class Gelu(Op):
     """x * Phi(x) (exact), or PyTorch's tanh approximation with approximate='tanh'.
@@ -548,6 +766,7 @@ class Gelu(Op):
     backward:  gx = g * (Phi(x) + x * phi(x)),   phi(x) = e ** (-x**2 / 2) / sqrt(2 pi)
                tanh form: u = sqrt(2/pi) (x + 0.044715 x**3),  out = 0.5 x (1 + tanh u)
                gx = g * (0.5 (1 + tanh u) + 0.5 x (1 - tanh(u)**2) du/dx)
+    jvp:       t_out = tx * (Phi(x) + x * phi(x)), or the tanh form's slope as in gx
     saved:     x
     """
 
@@ -566,29 +785,43 @@ class Gelu(Op):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        if ctx.approximate == "tanh":
-            k = math.sqrt(2.0 / math.pi)
-            t = ((x + 0.044715 * x * x * x) * k).tanh()
-            du = (1.0 + 3 * 0.044715 * x * x) * k
-            return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du), None
-        cdf = 0.5 * (1.0 + (x * (1.0 / math.sqrt(2.0))).erf())
-        pdf = (x * x * -0.5).exp() * (1.0 / math.sqrt(2.0 * math.pi))
-        return g * (cdf + x * pdf), None
+        return g * _gelu_slope(x, ctx.approximate), None
+
+    @staticmethod
+    def jvp(ctx, tx, _):
+        return tx * _gelu_slope(ctx.inputs[0], ctx.approximate)
+
+
+def _gelu_slope(x, approximate: str):
+    """d gelu(x) / dx, exact or of the tanh form."""
+    if approximate == "tanh":
+        k = math.sqrt(2.0 / math.pi)
+        t = ((x + 0.044715 * x * x * x) * k).tanh()
+        du = (1.0 + 3 * 0.044715 * x * x) * k
+        return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
+    cdf = 0.5 * (1.0 + (x * (1.0 / math.sqrt(2.0))).erf())
+    pdf = (x * x * -0.5).exp() * (1.0 / math.sqrt(2.0 * math.pi))
+    return cdf + x * pdf
 
 
 class _StepFunction(Op):
     """Base of the piecewise-constant ops: flat between jumps, so the gradient is 0.
 
     backward:  gx = 0        (PyTorch's choice at the jumps too: no subgradient)
+    jvp:       t_out = 0
     """
 
     @staticmethod
     def backward(ctx, g, *_):
         return (g * 0.0,) + (None,) * (len(ctx._edges) - 1)
 
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        return tx * 0.0
+
 
 class Sign(_StepFunction):
-    """sign(x) in {-1, 0, 1}.      forward: out = sign(x)     backward: gx = 0"""
+    """sign(x) in {-1, 0, 1}.      forward: out = sign(x)     backward: gx = 0     jvp: t_out = 0"""
 
     @staticmethod
     def forward(ctx, x):
@@ -596,7 +829,7 @@ class Sign(_StepFunction):
 
 
 class Floor(_StepFunction):
-    """The largest integer <= x.   forward: out = floor(x)    backward: gx = 0"""
+    """The largest integer <= x.   forward: out = floor(x)    backward: gx = 0    jvp: t_out = 0"""
 
     @staticmethod
     def forward(ctx, x):
@@ -604,7 +837,7 @@ class Floor(_StepFunction):
 
 
 class Ceil(_StepFunction):
-    """The smallest integer >= x.  forward: out = ceil(x)     backward: gx = 0"""
+    """The smallest integer >= x.  forward: out = ceil(x)     backward: gx = 0    jvp: t_out = 0"""
 
     @staticmethod
     def forward(ctx, x):
@@ -612,7 +845,7 @@ class Ceil(_StepFunction):
 
 
 class Trunc(_StepFunction):
-    """Round toward 0.             forward: out = trunc(x)    backward: gx = 0"""
+    """Round toward 0.             forward: out = trunc(x)    backward: gx = 0    jvp: t_out = 0"""
 
     @staticmethod
     def forward(ctx, x):
@@ -624,6 +857,7 @@ class Round(_StepFunction):
 
     forward:   out = round(x, decimals)
     backward:  gx = 0
+    jvp:       t_out = 0
     """
 
     @staticmethod
@@ -635,6 +869,7 @@ class Clamp(Op):
     """min(max(x, lo), hi) with scalar bounds (tensor bounds compose maximum/minimum).
 
     backward:  gx = g * (lo <= x <= hi)    (the gradient passes at the bounds, as PyTorch)
+    jvp:       t_out = tx * (lo <= x <= hi)
     saved:     x
     """
 
@@ -652,12 +887,21 @@ class Clamp(Op):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        keep = np.ones(x.array.shape, dtype=bool)
-        if ctx.lo is not None:
-            keep &= x.array >= ctx.lo
-        if ctx.hi is not None:
-            keep &= x.array <= ctx.hi
-        return _scale(g, keep.astype(x.array.dtype)), None, None
+        return _scale(g, _inside(ctx, x.array)), None, None
+
+    @staticmethod
+    def jvp(ctx, tx, *_):
+        return _scale(tx, _inside(ctx, ctx.inputs[0].array))
+
+
+def _inside(ctx, x: np.ndarray) -> np.ndarray:
+    """1 where lo <= x <= hi (a missing bound: no limit), else 0, in x's dtype."""
+    keep = np.ones(x.shape, dtype=bool)
+    if ctx.lo is not None:
+        keep &= x >= ctx.lo
+    if ctx.hi is not None:
+        keep &= x <= ctx.hi
+    return keep.astype(x.dtype)
 
 
 class Maximum(Op):
@@ -665,6 +909,7 @@ class Maximum(Op):
 
     backward:  ga = sum_to(g * w, a.shape),   gb = sum_to(g * (1 - w), b.shape)
                w = 1 where a > b, 0.5 where a == b, 0 where a < b
+    jvp:       t_out = ta * w + tb * (1 - w)
     saved:     w (a constant: the rule is piecewise linear)
     """
 
@@ -682,12 +927,18 @@ class Maximum(Op):
         return (sum_to(_scale(g, w), sa) if need_a else None,
                 sum_to(_scale(g, 1.0 - w), sb) if need_b else None)
 
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        return _total(ctx, None if ta is None else _scale(ta, ctx.w),
+                      None if tb is None else _scale(tb, 1.0 - ctx.w))
+
 
 class Minimum(Op):
     """Elementwise min(a, b); ties split the gradient half and half (as PyTorch).
 
     backward:  ga = sum_to(g * w, a.shape),   gb = sum_to(g * (1 - w), b.shape)
                w = 1 where a < b, 0.5 where a == b, 0 where a > b
+    jvp:       t_out = ta * w + tb * (1 - w)
     saved:     w (a constant: the rule is piecewise linear)
     """
 
@@ -705,11 +956,17 @@ class Minimum(Op):
         return (sum_to(_scale(g, w), sa) if need_a else None,
                 sum_to(_scale(g, 1.0 - w), sb) if need_b else None)
 
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        return _total(ctx, None if ta is None else _scale(ta, ctx.w),
+                      None if tb is None else _scale(tb, 1.0 - ctx.w))
+
 
 class Where(Op):
     """cond ? a : b, with broadcasting; cond is a bool array (a constant).
 
     backward:  ga = sum_to(where(cond, g, 0), a.shape),   gb = sum_to(where(cond, 0, g), b.shape)
+    jvp:       t_out = where(cond, ta, tb)
     """
 
     @staticmethod
@@ -734,9 +991,17 @@ class Where(Op):
         gb = sum_to(_scale(g, (~cond).astype(g.array.dtype)), sb) if need_b else None
         return None, ga, gb
 
+    @staticmethod
+    def jvp(ctx, _, ta, tb):
+        return Where.apply(ctx.cond, 0.0 if ta is None else ta, 0.0 if tb is None else tb)
+
 
 class To(Op):
-    """A dtype cast.     backward: gx = g cast back to x's dtype (float to float only)"""
+    """A dtype cast.
+
+    backward:  gx = g cast back to x's dtype (float to float only)
+    jvp:       t_out = tx cast to out's dtype (none for an integer out)
+    """
 
     grad_fn_name = "ToCopyBackward0"  # PyTorch names the node of .to() after its copy
 
@@ -749,9 +1014,14 @@ class To(Op):
     def backward(ctx, g):
         return g.to(ctx.dtype), None
 
+    @staticmethod
+    def jvp(ctx, tx, _):
+        out = ctx.outputs[0]
+        return tx.to(out.dtype) if out.is_floating_point() else None
+
 
 class Clone(Op):
-    """A copy with its own memory.      backward: gx = g"""
+    """A copy with its own memory.      backward: gx = g      jvp: t_out = tx (a copy)"""
 
     @staticmethod
     def forward(ctx, x):
@@ -761,9 +1031,17 @@ class Clone(Op):
     def backward(ctx, g):
         return (g,)
 
+    @staticmethod
+    def jvp(ctx, tx):
+        return tx.clone()  # the output's tangent is its own, as its values are
+
 
 class Fill(Op):
-    """Every element set to a constant (what fill_ and zero_ record).   backward: gx = 0"""
+    """Every element set to a constant (what fill_ and zero_ record).
+
+    backward:  gx = 0
+    jvp:       t_out = 0
+    """
 
     @staticmethod
     def forward(ctx, x, value):
@@ -772,6 +1050,10 @@ class Fill(Op):
     @staticmethod
     def backward(ctx, g):
         return g * 0.0, None
+
+    @staticmethod
+    def jvp(ctx, tx, _):
+        return tx * 0.0
 
 
 _state = grad_mode._state

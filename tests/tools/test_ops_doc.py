@@ -37,6 +37,37 @@ def test_every_op_has_a_derivation_docstring():
          ("test_every_op_has_a_derivation_docstring", "NoDoc")]]
 
 
+def test_every_op_states_its_jvp_rule_or_why_it_has_none():
+    """The docstring's jvp: line goes with a jvp method; an op without one says why."""
+    from chainrule.autograd.function import Function, Op
+
+    missing = gen_ops_doc.missing_jvp_rules()
+    assert not missing, f"op classes with no 'jvp:' line and no jvp_reason: {missing}"
+    for op in gen_ops_doc.all_ops():
+        has_rule = op.jvp is not Function.jvp
+        reason = getattr(op, "jvp_reason", "")
+        assert has_rule != bool(reason), f"{op.__name__}: a jvp rule and a jvp_reason, or neither"
+        if has_rule:
+            assert gen_ops_doc._JVP_LINE.search(gen_ops_doc.docstring(op)), op.__name__
+
+    class Stated(Op):
+        """-x.      backward: gx = -g      jvp: t_out = -tx"""
+
+    class Reasoned(Op):
+        """x.      backward: gx = g"""
+
+        jvp_reason = "no tangent is defined for this op"
+
+    class Silent(Op):
+        """x.      backward: gx = g"""
+
+    assert gen_ops_doc.missing_jvp_rules([Stated, Reasoned, Silent]) == [
+        f"{__name__}.test_every_op_states_its_jvp_rule_or_why_it_has_none.<locals>.Silent"]
+    assert gen_ops_doc.derivation(Reasoned).endswith(
+        "jvp:       none (no tangent is defined for this op)")
+    assert gen_ops_doc.derivation(Stated) == gen_ops_doc.docstring(Stated)
+
+
 def test_reference_covers_every_family_and_op():
     text = gen_ops_doc.render()
     ops = gen_ops_doc.all_ops()
@@ -50,6 +81,11 @@ def test_reference_covers_every_family_and_op():
     from chainrule.ops.elementwise import Div
 
     assert "backward:  ga = sum_to(g / b, a.shape)" in text
+    assert "jvp:       t_out = ta / b - tb * out / b" in text
+    for op in ops:  # an op without a jvp rule says why in the reference
+        if getattr(op, "jvp_reason", ""):
+            assert "jvp:       none (" in gen_ops_doc.derivation(op)
+            assert gen_ops_doc.derivation(op) in text
     assert gen_ops_doc.signature(Div) == "forward(a, b)"
     # every link in the table of contents has its anchor
     for anchor in re.findall(r"\]\(#([\w-]+)\)", text):
@@ -84,15 +120,16 @@ _SHORTCUT = re.compile(r"numpy|hot path|fast path|no graph is recorded", re.IGNO
 
 
 def _rule_sections(doc: str) -> list[str]:
-    """The lines of a derivation's backward: and saved: sections (continuations included)."""
+    """The lines of a derivation's backward:, jvp: and saved: sections (continuations
+    included)."""
     lines, keep = [], False
     for line in doc.splitlines():
         label = re.match(r"(\w+):\s", line)
         if label:
-            keep = label.group(1) in ("backward", "saved")
+            keep = label.group(1) in ("backward", "jvp", "saved")
         elif not line.startswith(" "):
             keep = False
-            lines += re.findall(r"\s(?:backward|saved):\s.*", line)  # a one-line docstring
+            lines += re.findall(r"\s(?:backward|jvp|saved):\s.*", line)  # a one-line docstring
         if keep:
             lines.append(line)
     return lines
@@ -111,6 +148,9 @@ def test_rule_sections_are_found_and_shortcuts_flagged():
         "           NumPy directly when no graph is recorded (the hot path)", "saved:     x"]
     assert _shortcuts(doc) == ["           NumPy directly when no graph is recorded (the hot path)"]
     assert _rule_sections("-x.      backward: gx = -g") == [" backward: gx = -g"]
+    assert _shortcuts("e ** x.  backward: gx = g * out      jvp: t_out = tx * out (NumPy)") != []
+    assert _shortcuts("x.\n\njvp:       t_out = tx\n           on the fast path") == [
+        "           on the fast path"]
     assert _shortcuts("1 / x.   backward: gx = -g * out * out     saved: out") == []
     assert _shortcuts("x.   backward: gx = g (a fast path when ...)") != []
 
