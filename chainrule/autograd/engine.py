@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.autograd import grad_mode, graph, observers
+from chainrule.autograd import forward_ad, grad_mode, graph, observers
 from chainrule.autograd.function import Node
 from chainrule.tensor import Tensor  # complete by now: function.py imports it first
 
@@ -214,7 +214,15 @@ class _LeafSink:
                         f"graph. Set allow_unused=True if this is the desired behavior.")
         if create_graph:
             return t.results
-        return [None if r is None else r.detach() for r in t.results]
+        return [None if r is None else _detached(r) for r in t.results]
+
+
+def _detached(r):
+    """A returned gradient cut from the graph; in forward mode it keeps its tangents."""
+    d = r.detach()
+    for level, tangent in (r._tangents or {}).items():
+        forward_ad._set_tangent(d, level, tangent)
+    return d
 
 
 def _observed(node: Node, buf: list):
