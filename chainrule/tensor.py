@@ -36,6 +36,8 @@ from chainrule._args import (
 )
 from chainrule.autograd import grad_mode
 
+_new_object = object.__new__  # (a Tensor is made without running __new__/__init__)
+
 _state = grad_mode._state
 _py_scalar = (builtins.int, builtins.float, builtins.bool)
 
@@ -64,20 +66,29 @@ class Tensor:
             array = to_array(args[0], "Tensor()", dtypes.float32.np)
         else:
             array = np.empty(shape_args(args, "Tensor()"), dtype=np.float32)
-        t = cls._make(array, None, 0, False)
+        t = cls._make_as(array, None, 0, False)
         if requires_grad:
             t.requires_grad_(True)
         return t
 
-    @classmethod
-    def _make(cls, array: np.ndarray, grad_fn, output_nr: int, requires_grad: bool):
-        t = object.__new__(cls)
+    @staticmethod
+    def _make(array: np.ndarray, grad_fn, output_nr: int, requires_grad: bool):
+        """A Tensor from its fields (a plain function: ops call it for every result)."""
+        t = _new_object(Tensor)
         t.array = array
         t._requires_grad = requires_grad
         t._grad = None
         t.grad_fn = grad_fn
         t._output_nr = output_nr
         t._version = [0]
+        return t
+
+    @classmethod
+    def _make_as(cls, array: np.ndarray, grad_fn, output_nr: int, requires_grad: bool):
+        """`_make` for a subclass (Parameter, Buffer: they share Tensor's layout)."""
+        t = Tensor._make(array, grad_fn, output_nr, requires_grad)
+        if cls is not Tensor:
+            t.__class__ = cls
         return t
 
     # ------------------------------------------------------------------ autograd fields
@@ -293,7 +304,7 @@ class Tensor:
                 "Only Tensors created explicitly by the user (graph leaves) support the "
                 "deepcopy protocol; call .detach() first"
             )
-        new = type(self)._make(self.array.copy(), None, 0, self.requires_grad)
+        new = type(self)._make_as(self.array.copy(), None, 0, self.requires_grad)
         if self.grad is not None:
             new.grad = self.grad.clone()
         memo[id(self)] = new

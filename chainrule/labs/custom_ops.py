@@ -21,6 +21,9 @@ import chainrule as torch
 from chainrule.autograd import Function, gradcheck
 from chainrule.labs._core import Result, Table
 
+# The exercises derive backward rules; forward mode is the subject of the forward-vs-reverse lab.
+BACKWARD_ONLY = "a course exercise in deriving the backward rule (reverse mode only)"
+
 TITLE = "Custom autograd Functions: vugrad's exercises (seed 003, questions 1-9)"
 
 
@@ -44,6 +47,8 @@ class Div(Function):
     saved:     x, y
     """
 
+    jvp_reason = BACKWARD_ONLY
+
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
@@ -63,6 +68,8 @@ class Sigmoid(Function):
                                           # Jacobian is diagonal and the product is g * f'(x)
     saved:     out
     """
+
+    jvp_reason = BACKWARD_ONLY
 
     @staticmethod
     def forward(ctx, x):
@@ -85,6 +92,8 @@ class MatMul(Function):
     saved:     X, W
     """
 
+    jvp_reason = BACKWARD_ONLY
+
     @staticmethod
     def forward(ctx, X, W):
         ctx.save_for_backward(X, W)
@@ -105,6 +114,8 @@ class Expand(Function):
     saved:     nothing
     """
 
+    jvp_reason = BACKWARD_ONLY
+
     @staticmethod
     def forward(ctx, x, size):
         return x @ torch.ones(1, size, dtype=x.dtype)
@@ -121,6 +132,8 @@ class RowSum(Function):
     backward:  gx_ij = g_i                # d out_i / d x_ij = 1: each entry gets its row's g
     saved:     the number of columns
     """
+
+    jvp_reason = BACKWARD_ONLY
 
     @staticmethod
     def forward(ctx, x):
@@ -141,6 +154,8 @@ class RowNormalise(Function):
     saved:     y, S
     edges:     a row summing to 0 gives inf / nan, as the division does
     """
+
+    jvp_reason = BACKWARD_ONLY
 
     @staticmethod
     def forward(ctx, x):
@@ -176,6 +191,8 @@ class ReLU(Function):
     edges:     at x == 0 the subgradient 0 is used (as torch.relu). The seed's vugrad version
                zeroes `input` in place, which changes the caller's tensor; this one does not.
     """
+
+    jvp_reason = BACKWARD_ONLY
 
     @staticmethod
     def forward(ctx, x):

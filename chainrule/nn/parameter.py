@@ -26,7 +26,7 @@ class Parameter(Tensor):
             raise RuntimeError(f"Only Tensors of floating point dtype can require gradients; "
                                f"Parameter() got {np.dtype(array.dtype).name} (pass "
                                f"requires_grad=False, or convert with .float())")
-        return cls._make(array, None, 0, bool(requires_grad))
+        return cls._make_as(array, None, 0, bool(requires_grad))
 
     def __init__(self, data=None, requires_grad: bool = True):
         pass  # everything happened in __new__ (Tensor.__init__ would start over)
@@ -45,7 +45,7 @@ class Buffer(Tensor):
 
     def __new__(cls, data=None, *, persistent: bool = True):
         array = np.empty(0, dtype=np.float32) if data is None else data.array
-        t = cls._make(array, None, 0, False)
+        t = cls._make_as(array, None, 0, False)
         t.persistent = persistent
         return t
 

@@ -25,7 +25,7 @@ def factory_dtype(device=None, dtype=None) -> np.dtype:
 
 def new_parameter(shape: tuple, np_dtype: np.dtype) -> Parameter:
     """An uninitialised Parameter (the layer's reset_parameters fills it)."""
-    return Parameter._make(np.empty(shape, dtype=np_dtype), None, 0, True)
+    return Parameter._make_as(np.empty(shape, dtype=np_dtype), None, 0, True)
 
 
 def reset_weight_and_bias(weight: Parameter, bias) -> None:

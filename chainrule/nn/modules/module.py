@@ -548,7 +548,7 @@ class Module:
                 continue
             if assign:
                 if name in self._parameters:
-                    new = Parameter._make(array.astype(param.array.dtype, copy=False)
+                    new = Parameter._make_as(array.astype(param.array.dtype, copy=False)
                                           if array.dtype != param.array.dtype and
                                           array.dtype.kind != "f" else array,
                                           None, 0, param.requires_grad)
