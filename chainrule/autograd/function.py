@@ -51,6 +51,7 @@ class Node:
     _for_forward = None  # save_for_forward: what a user Function's jvp reads
     inputs = outputs = None  # the op's arguments and outputs while its jvp runs
     _not_tensors = ()  # positions of arguments that were not Tensors (for next_functions)
+    _torch_name = None  # PyTorch's name for this call's node, when the op serves several
 
     def __init__(self, fn):
         self._fn = fn
@@ -123,10 +124,13 @@ class Node:
     def name(self) -> str:
         """PyTorch's name of this node: `MulBackward0` for a built-in op (the torch op's name
         when it differs: `Function.grad_fn_name`), `MyFnBackward` for a user's Function."""
+        if self._torch_name is not None:  # set by the method that made it (t, squeeze, ...)
+            return self._torch_name
         fn = self._fn
-        if fn.grad_fn_name is not None:
-            return fn.grad_fn_name
-        return fn.__name__ + ("Backward0" if fn.array_forward else "Backward")
+        name = fn.grad_fn_name
+        if name is None:
+            return fn.__name__ + ("Backward0" if fn.array_forward else "Backward")
+        return name(self) if callable(name) else name
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
@@ -182,7 +186,7 @@ class AccumulateGrad:
         self.variable = variable
 
     def name(self) -> str:
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"  # (PyTorch's C++ class name)
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self):#x}>"
@@ -205,7 +209,7 @@ class Function:
     # may_copy: only when NumPy could make a view (reshape, basic indexing), checked per call
     is_view = False
     may_copy = False
-    grad_fn_name = None  # PyTorch's name for the node, where it is not `<class>Backward0`
+    grad_fn_name = None  # PyTorch's node name if not `<class>Backward0` (or a function of it)
     wraps_numbers = False  # a number argument shows in next_functions as (None, 0), as torch
 
     @staticmethod

@@ -70,6 +70,8 @@ class Reshape(Op):
     jvp:       t_out = tx.reshape(shape)              # a view op moves the tangent as it moves x
     """
 
+    grad_fn_name = "ViewBackward0"  # PyTorch names reshape/view/flatten of a tensor so
+
     is_view = True
     may_copy = True  # a view when NumPy can make one, else a copy
 

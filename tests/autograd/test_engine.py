@@ -376,7 +376,7 @@ def test_graph_introspection():
     mul_node, nr = y.grad_fn.next_functions[0]
     assert nr == 0 and mul_node.name() == "MulBackward0"
     (acc, _), (const, _) = mul_node.next_functions
-    assert acc.name() == "AccumulateGrad" and acc.variable is x
+    assert acc.name() == "torch::autograd::AccumulateGrad" and acc.variable is x
     assert const is None
 
 

@@ -57,12 +57,7 @@ PROGRAM_ARGS = {
 }
 # Programs whose output differs from PyTorch's in a known way: the test expects the
 # difference (strict xfail) and fails when the outputs match, so that the entry is removed.
-KNOWN_DIFFERENCES = {
-    "autograd_graph.py": "grad_fn names: chainrule has MatMulBackward0 for mm, "
-                         "ReshapeBackward0 for view, PermuteBackward0 for t(), "
-                         "GetItemBackward0 for slicing, and AccumulateGrad.name() without "
-                         "PyTorch's 'torch::autograd::' prefix",
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 
 def _run(cmd, extra_path=()):

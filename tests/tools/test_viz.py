@@ -223,7 +223,7 @@ def test_cli_svg_out(tmp_path, needs_dot):
 def test_cli_expression():
     code, out, _ = run_cli(["graph", "--expr", "((x @ W).relu() ** 2).sum() + (x * y).mean()"])
     assert code == 0
-    for name in ("MatMulBackward0", "ReluBackward0", "MeanBackward0", '"W\\n(3, 2) float32',
+    for name in ("MmBackward0", "ReluBackward0", "MeanBackward0", '"W\\n(3, 2) float32',
                  '"x\\n(2, 3) float32', '"y\\n(2, 3) float32'):
         assert name in out
     code, _, err = run_cli(["graph", "--expr", "x +"])
