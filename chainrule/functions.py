@@ -44,7 +44,7 @@ METHOD_FUNCTIONS = (
     "masked_fill", "lerp", "addcmul", "addcdiv", "diff",
     "sum", "nansum", "mean", "nanmean", "var", "std", "prod", "max", "min", "amax", "amin",
     "argmax", "argmin", "logsumexp", "softmax", "log_softmax", "norm", "all", "any",
-    "count_nonzero", "cumsum",
+    "count_nonzero", "cumsum", "cumprod", "atan2", "arctan2",
     "reshape", "flatten", "unflatten", "ravel", "squeeze", "unsqueeze", "transpose",
     "swapaxes", "swapdims", "t", "permute", "movedim", "moveaxis", "broadcast_to",
     "repeat_interleave",
@@ -68,7 +68,8 @@ OUT_FUNCTIONS = frozenset((
     "var", "std", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp",
     "softmax", "log_softmax", "norm", "all", "any", "cumsum", "tril", "triu", "diag", "gather",
     "scatter_add", "scatter", "index_select", "take_along_dim", "masked_select", "nonzero",
-    "sort", "topk", "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger",
+    "sort", "topk", "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "cumprod",
+    "atan2", "arctan2",
 ))
 
 for _name in METHOD_FUNCTIONS:
@@ -224,3 +225,208 @@ def cdist(x1, x2, p=2.0):
     from chainrule import linalg
 
     return linalg.vector_norm(diff, p, dim=-1)
+
+
+# ---- products and rotations, composed of existing ops (their gradients and jvps come with them)
+def _matrices(op: str, *pairs) -> None:
+    for name, t, nd in pairs:
+        if t.ndim != nd:
+            kind = "a matrix" if nd == 2 else "a 3D tensor"
+            raise RuntimeError(f"{op}: {name} must be {kind}, got {t.ndim}-D tensor")
+
+
+def _scaled(t: Tensor, c) -> Tensor:
+    return t if c == 1 else t * c
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002 - PyTorch's name
+    """beta * input + alpha * (mat1 @ mat2); input broadcasts to the product's shape."""
+    _matrices("addmm", ("mat1", mat1, 2), ("mat2", mat2, 2))
+    prod = _scaled(mat1.mm(mat2), alpha)
+    return prod.expand(prod.shape) if beta == 0 else _scaled(input, beta) + prod
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    """beta * input + alpha * (batch1 @ batch2), batch by batch."""
+    _matrices("baddbmm", ("batch1", batch1, 3), ("batch2", batch2, 3))
+    prod = _scaled(batch1.bmm(batch2), alpha)
+    return prod if beta == 0 else _scaled(input, beta) + prod
+
+
+def _cross(a: Tensor, b: Tensor, dim: int) -> Tensor:
+    if a.ndim != b.ndim:
+        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions "
+                           f"(got {a.ndim} and {b.ndim}); unsqueeze the smaller one")
+    a, b = broadcast_tensors(a, b)
+    if a.shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. "
+                           f"Got {a.shape[dim]} and {b.shape[dim]}")
+    # c_i = a_{i+1} b_{i+2} - a_{i+2} b_{i+1} (indices mod 3): rolls along dim
+    return a.roll(-1, dim) * b.roll(-2, dim) - a.roll(-2, dim) * b.roll(-1, dim)
+
+
+def cross(input, other, dim=None) -> Tensor:  # noqa: A002
+    """The cross product of 3-vectors along `dim` (None: the first dimension of size 3)."""
+    if dim is None:
+        import warnings
+
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"
+                      "Please either pass the dim explicitly or simply use torch.linalg.cross.",
+                      UserWarning, stacklevel=2)
+        shape = broadcast_shapes(input.shape, other.shape)
+        dim = next((d for d, s in enumerate(shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError(f"cross: no dimension of size 3 in input (shapes "
+                               f"{list(input.shape)} and {list(other.shape)}); pass dim")
+    return _cross(input, other, dim)
+
+
+def _linalg_cross(input, other, *, dim=-1) -> Tensor:  # noqa: A002
+    """torch.linalg.cross: the cross product along `dim` (default the last)."""
+    return _cross(input, other, dim)
+
+
+def kron(input, other) -> Tensor:  # noqa: A002
+    """Kronecker product: out[i * m + j] = a[i] * b[j] along every dimension."""
+    n = builtins.max(input.ndim, other.ndim)
+    sa = (1,) * (n - input.ndim) + tuple(input.shape)
+    sb = (1,) * (n - other.ndim) + tuple(other.shape)
+    a = input.reshape([d for s in sa for d in (s, 1)])       # (a0, 1, a1, 1, ...)
+    b = other.reshape([d for s in sb for d in (1, s)])       # (1, b0, 1, b1, ...)
+    return (a * b).reshape([x * y for x, y in zip(sa, sb)])
+
+
+def tensordot(a, b, dims=2) -> Tensor:
+    """Sum over the last `dims` axes of a and the first of b, or over the axes listed."""
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    da, db = [d % a.ndim for d in da], [d % b.ndim for d in db]
+    for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y]:
+            raise RuntimeError("contracted dimensions need to match, but first has size "
+                               f"{a.shape[x]} in dim {x} and second has size {b.shape[y]} "
+                               f"in dim {y}")
+    fa = [d for d in range(a.ndim) if d not in da]
+    fb = [d for d in range(b.ndim) if d not in db]
+    k = int(np.prod([a.shape[d] for d in da], dtype=np.int64))
+    am = a.permute(*fa, *da).reshape(-1, k)
+    bm = b.permute(*db, *fb).reshape(k, -1)
+    return am.mm(bm).reshape([a.shape[d] for d in fa] + [b.shape[d] for d in fb])
+
+
+def rot90(input, k=1, dims=(0, 1)) -> Tensor:  # noqa: A002
+    """Rotate by k * 90 degrees in the plane `dims` (from dims[0] towards dims[1])."""
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    d0, d1 = (to_axis(d, input.ndim, "rot90") for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} "
+                           f"and dim1 = {dims[1]}")
+    k %= 4
+    if k == 1:
+        return input.flip(d1).transpose(d0, d1)
+    if k == 2:
+        return input.flip(d0, d1)
+    if k == 3:
+        return input.flip(d0).transpose(d0, d1)
+    return input.clone()
+
+
+def dist(input, other, p=2) -> Tensor:  # noqa: A002
+    """The p-norm of input - other (broadcast)."""
+    from chainrule import linalg
+
+    return linalg.vector_norm(input - other, p)
+
+
+# ---- counting and bucketing: integer results, no gradient (NumPy computes them)
+def _constant(array) -> Tensor:
+    """A result with no history, of the array's own dtype."""
+    return Tensor._make(np.asarray(array), None, 0, False)
+
+
+def bincount(input, weights=None, minlength=0) -> Tensor:  # noqa: A002
+    """How often each value 0, 1, ... occurs in a 1-D int tensor (or the sum of its weights)."""
+    x = input.numpy()
+    if x.dtype.kind not in "biu":
+        raise NotImplementedError(f'"bincount_cpu" not implemented for \'{input.dtype}\': '
+                                  "bincount counts integers; convert with .long()")
+    if x.ndim != 1 or (x < 0).any():
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError(f"minlength should be >= 0, got {minlength}")
+    if weights is None:
+        return _constant(np.bincount(x, minlength=minlength).astype(np.int64))
+    w = weights.detach().numpy()
+    if w.ndim != 1 or w.shape[0] != x.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input "
+                           f"(got {list(w.shape)} for input {list(x.shape)})")
+    dtype = np.float32 if w.dtype == np.float32 else np.float64  # as torch's
+    return _constant(np.bincount(x, w, minlength=minlength).astype(dtype))
+
+
+def histc(input, bins=100, min=0, max=0) -> Tensor:  # noqa: A002
+    """Counts in `bins` equal bins over [min, max] (min == max: the data's range)."""
+    x = input.detach().numpy()
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"histogram_cpu" not implemented for \'{input.dtype}\': '
+                                  "histc takes floating tensors; convert with .float()")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    if min > max:
+        raise RuntimeError(f"torch.histc: max must be larger than min (got min={min}, "
+                           f"max={max})")
+    lo, hi = float(min), float(max)
+    if lo == hi and x.size:
+        lo, hi = float(x.min()), float(x.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    counts, _ = np.histogram(x, bins, (lo, hi))
+    return _constant(counts.astype(x.dtype))
+
+
+def _side(op: str, right: bool, side) -> str:
+    if side is None:
+        return "right" if right else "left"
+    if side not in ("left", "right"):
+        raise RuntimeError(f"torch.{op}(): side can only be 'left' or 'right' but got {side}")
+    if right and side == "left":
+        raise RuntimeError(f"torch.{op}(): side and right can't be set to opposites, got side "
+                           "of left while right was True")
+    return side
+
+
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,
+                 sorter=None) -> Tensor:
+    """Where each value would go in the sorted innermost rows to keep them sorted."""
+    seq = sorted_sequence.detach().numpy()
+    if sorter is not None:
+        seq = np.take_along_axis(seq, sorter.numpy(), -1)
+    side = _side("searchsorted", right, side)
+    v = values.detach().numpy() if isinstance(values, Tensor) else np.asarray(values)
+    if seq.ndim == 1:
+        out = np.searchsorted(seq, v, side)
+    else:
+        if seq.shape[:-1] != v.shape[:-1]:
+            raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension "
+                               "or the first N-1 dimensions of boundaries tensor and input "
+                               f"value tensor must match, but we got boundaries tensor "
+                               f"{list(seq.shape)} and input value tensor {list(v.shape)}")
+        rows = seq.reshape(-1, seq.shape[-1])
+        vals = v.reshape(len(rows), -1)
+        out = np.stack([np.searchsorted(r, q, side) for r, q in zip(rows, vals)])
+        out = out.reshape(v.shape)
+    return _constant(np.asarray(out).astype(np.int32 if out_int32 else np.int64))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False) -> Tensor:  # noqa: A002
+    """The bucket of each input: boundaries[i-1] < x <= boundaries[i] (right: <= x <)."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)

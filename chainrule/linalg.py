@@ -10,6 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from chainrule._args import to_axes
+from chainrule.functions import _linalg_cross as cross  # noqa: F401 - torch.linalg.cross
 from chainrule.ops.linalg import SVD, Norm2
 from chainrule.tensor import Tensor
 

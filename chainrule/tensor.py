@@ -482,6 +482,12 @@ class Tensor:
     def __rtruediv__(self, other):
         return binary_op(elementwise.Div, self, other, "div", reflected=True, to_float=True)
 
+    def atan2(self, other):
+        return binary_op(elementwise.Atan2, self, as_operand(other, self, "atan2"), "atan2",
+                         to_float=True)
+
+    arctan2 = atan2
+
     def __floordiv__(self, other):
         return binary_op(elementwise.FloorDivide, self, other, "floor_divide")
 
@@ -900,6 +906,36 @@ class Tensor:
     def cumsum(self, dim, *, dtype=None):
         x = self if dtype is None else self.to(dtype)
         return reduction.Cumsum.apply(x, to_axis(dim, self.ndim, "cumsum"))
+
+    def cumprod(self, dim, *, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        return reduction.Cumprod.apply(x, to_axis(dim, self.ndim, "cumprod"))
+
+    # compositions written in functions.py (it imports this module, so they are found late)
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _functions().addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _functions().baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def cross(self, other, dim=None):
+        return _functions().cross(self, other, dim)
+
+    def kron(self, other):
+        return _functions().kron(self, other)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return _functions().rot90(self, k, dims)
+
+    def dist(self, other, p=2):
+        return _functions().dist(self, other, p)
+
+    def bincount(self, weights=None, minlength=0):
+        return _functions().bincount(self, weights, minlength)
+
+    def histc(self, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
+        return _functions().histc(self, bins, min, max)
+
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
@@ -1639,6 +1675,12 @@ def as_mask(mask, like: Tensor, op: str) -> Tensor:
         raise RuntimeError(f"{op}: expected a mask of dtype torch.bool, got {mask.dtype}")
     check_broadcast(mask.array, like.array, op)
     return mask
+
+
+def _functions():
+    from chainrule import functions
+
+    return functions
 
 
 def binary_op(op, a: Tensor, b, name: str, reflected: bool = False, to_float: bool = False,

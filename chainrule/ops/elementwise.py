@@ -221,6 +221,39 @@ class Div(Op):
         return _total(ctx, None if ta is None else ta / b, None if tb is None else -tb * out / b)
 
 
+class Atan2(Op):
+    """atan2(a, b): the angle of the point (b, a), in (-pi, pi].
+
+    forward:   out = arctan2(a, b)
+    backward:  ga = sum_to(g * b / r2, a.shape)      gb = sum_to(-g * a / r2, b.shape)
+               with r2 = a * a + b * b               # d atan(a / b) = (b da - a db) / r2
+    jvp:       t_out = (ta * b - tb * a) / r2
+    saved:     a, b
+    edges:     at a = b = 0 the gradient is nan (0 / 0), as PyTorch's
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        ctx.shapes = (_shape(a), _shape(b))
+        return np.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        need_a, need_b = ctx.needs_input_grad
+        g = g / (a * a + b * b)
+        return (sum_to(g * b, sa) if need_a else None, sum_to(-g * a, sb) if need_b else None)
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.inputs
+        r2 = a * a + b * b
+        return _total(ctx, None if ta is None else ta * b / r2,
+                      None if tb is None else -tb * a / r2)
+
+
 class Pow(Op):
     """a ** b, for a tensor or scalar base and exponent.
 
