@@ -243,14 +243,14 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002 - PyTo
     """beta * input + alpha * (mat1 @ mat2); input broadcasts to the product's shape."""
     _matrices("addmm", ("mat1", mat1, 2), ("mat2", mat2, 2))
     prod = _scaled(mat1.mm(mat2), alpha)
-    return prod.expand(prod.shape) if beta == 0 else _scaled(input, beta) + prod
+    return prod if beta == 0 else _scaled(input, beta) + prod  # beta 0: input is not read
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """beta * input + alpha * (batch1 @ batch2), batch by batch."""
     _matrices("baddbmm", ("batch1", batch1, 3), ("batch2", batch2, 3))
     prod = _scaled(batch1.bmm(batch2), alpha)
-    return prod if beta == 0 else _scaled(input, beta) + prod
+    return prod if beta == 0 else _scaled(input, beta) + prod  # beta 0: input is not read
 
 
 def _cross(a: Tensor, b: Tensor, dim: int) -> Tensor:

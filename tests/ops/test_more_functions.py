@@ -65,6 +65,17 @@ def test_values_and_dtype_match_torch(name) -> None:
     _same(*_both(fn, *arrays))
 
 
+@pytest.mark.parametrize("fn", [lambda lib, x: lib.atan2(x, x + 1),
+                                lambda lib, x: lib.cumprod(x, 0),
+                                lambda lib, x: (x > 1).cumprod(0)],
+                         ids=["atan2_int", "cumprod_int32", "cumprod_bool"])
+def test_integer_inputs_give_torch_dtypes(fn) -> None:
+    """atan2 of integers is float32; cumprod of int32 or bool multiplies in int64."""
+    ours, theirs = _both(fn, np.array([1, 2, 3], np.int32))
+    assert str(ours.dtype) == str(theirs.dtype)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
 def test_a_python_number_is_searched_as_a_0d_value() -> None:
     ours = chainrule.searchsorted(chainrule.tensor([1.0, 2.0, 3.0]), 2.5)
     theirs = torch.searchsorted(torch.tensor([1.0, 2.0, 3.0]), 2.5)
