@@ -936,7 +936,6 @@ class Tensor:
     def histc(self, bins=100, min=0, max=0):  # noqa: A002 - PyTorch's names
         return _functions().histc(self, bins, min, max)
 
-
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
         shape = shape_args(shape, "reshape", allow_minus_one=True)
@@ -989,23 +988,24 @@ class Tensor:
             axes = to_axes(dim, self.ndim, "squeeze")
             axes = axes if isinstance(axes, tuple) else (axes,) if axes is not None else ()
             new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-        return self if new == shape else shape_ops.Reshape.apply(self, new)
+        # a new view even when nothing is squeezed, as PyTorch (its node names the overload)
+        kind = 0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1
+        return _named(shape_ops.Reshape.apply(self, new), f"SqueezeBackward{kind}")
 
     def unsqueeze(self, dim):
         d = to_axis(dim, self.ndim + 1, "unsqueeze")
         shape = self.array.shape
-        return shape_ops.Reshape.apply(self, shape[:d] + (1,) + shape[d:])
+        return _named(shape_ops.Reshape.apply(self, shape[:d] + (1,) + shape[d:]),
+                      "UnsqueezeBackward0")
 
     def transpose(self, dim0, dim1):
         n = self.ndim
         if n == 0:
             return self
         d0, d1 = to_axis(dim0, n, "transpose"), to_axis(dim1, n, "transpose")
-        if d0 == d1:
-            return self
         axes = list(range(n))
         axes[d0], axes[d1] = axes[d1], axes[d0]
-        return shape_ops.Permute.apply(self, tuple(axes))
+        return _named(shape_ops.Permute.apply(self, tuple(axes)), "TransposeBackward0")
 
     swapaxes = swapdims = transpose
 
@@ -1013,7 +1013,8 @@ class Tensor:
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                                f"{self.ndim}D; use transpose(dim0, dim1) or .mT")
-        return self if self.ndim < 2 else shape_ops.Permute.apply(self, (1, 0))
+        return self if self.ndim < 2 else _named(shape_ops.Permute.apply(self, (1, 0)),
+                                                 "TBackward0")
 
     def permute(self, *dims):
         dims = shape_args(dims, "permute", allow_minus_one=True)
@@ -1232,7 +1233,10 @@ class Tensor:
 
     # ------------------------------------------------------------------ indexing
     def __getitem__(self, key):
-        return indexing.getitem(self, key)
+        out = indexing.getitem(self, key)
+        if out.grad_fn is not None:  # PyTorch names the node after the last indexing step
+            out.grad_fn._torch_name = _indexing_name(key)
+        return out
 
     def __setitem__(self, key, value):
         indexing.setitem(self, key, value)
@@ -1847,6 +1851,24 @@ def _arg_extreme(t: Tensor, dim, keepdim: bool, fn, name: str) -> Tensor:
     if keepdim:
         out = np.expand_dims(out, d)
     return _nograd(out)
+
+
+def _named(out: Tensor, name: str) -> Tensor:
+    """`out` with its node named as PyTorch names the op that made it (t, squeeze, ...)."""
+    if out.grad_fn is not None:
+        out.grad_fn._torch_name = name
+    return out
+
+
+def _indexing_name(key) -> str:
+    """PyTorch's node for `x[key]`: Index for advanced keys, else the last step's kind."""
+    parts = key if isinstance(key, tuple) else (key,)
+    if any(isinstance(p, (list, np.ndarray, Tensor)) for p in parts):
+        return "IndexBackward0"
+    last = [p for p in parts if p is not Ellipsis][-1:] or [slice(None)]
+    if last[0] is None:
+        return "UnsqueezeBackward0"
+    return "SliceBackward0" if isinstance(last[0], slice) else "SelectBackward0"
 
 
 def _scatter_reduced(t: Tensor, dim, index, src, reduce: str) -> Tensor:
