@@ -381,6 +381,7 @@ class Tensor:
         return self
 
     def clone(self, *, memory_format=None) -> Tensor:
+        _row_major(memory_format, "clone")
         return elementwise.Clone.apply(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -1851,6 +1852,14 @@ def _arg_extreme(t: Tensor, dim, keepdim: bool, fn, name: str) -> Tensor:
     if keepdim:
         out = np.expand_dims(out, d)
     return _nograd(out)
+
+
+def _row_major(memory_format, op: str) -> None:
+    """A memory_format argument: the formats that mean row-major pass, others are refused."""
+    name = getattr(memory_format, "name", None)
+    if memory_format is not None and name not in ("preserve_format", "contiguous_format"):
+        raise NotImplementedError(f"{op}: memory_format={memory_format!r} is not supported: "
+                                  f"chainrule tensors are row-major (torch.contiguous_format)")
 
 
 def _named(out: Tensor, name: str) -> Tensor:

@@ -379,3 +379,13 @@ def test_a_program_using_the_older_api_runs_unchanged_under_chainrule_run(tmp_pa
         outputs.append(done.stdout)
     expected = "[[3.0]] torch.FloatTensor torch.LongTensor None True 1\n"
     assert outputs == [expected, expected]
+
+
+@pytest.mark.parametrize("call", [lambda t, f: t.clone(memory_format=f),
+                                  lambda t, f: chainrule.nn.Linear(2, 2).to(memory_format=f)])
+def test_memory_format_row_major_passes_and_channels_last_is_refused(call):
+    t = chainrule.ones(2, 2)
+    for ok in (chainrule.preserve_format, chainrule.contiguous_format):
+        call(t, ok)
+    with pytest.raises(NotImplementedError, match="channels_last"):
+        call(t, chainrule.channels_last)

@@ -19,7 +19,7 @@ from chainrule import dtypes
 from chainrule._hooks import RemovableHandle, add_hook, new_args_and_kwargs
 from chainrule.autograd import grad_mode
 from chainrule.nn.parameter import Buffer, Parameter
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, _row_major
 
 
 class _IncompatibleKeys(NamedTuple):
@@ -449,7 +449,7 @@ class Module:
         target = kwargs.pop("dtype", None)
         dev = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        _row_major(kwargs.pop("memory_format", None), "Module.to()")
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
