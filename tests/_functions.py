@@ -17,3 +17,13 @@ def square_function(m, slope=2.0):
             return g * slope * x
 
     return Square
+
+
+class SavingMul:
+    """Mixin with a forward a * b that saves both operands, for the Functions whose backward or
+    jvp a test writes wrong on purpose: works for Op (NumPy arrays) and Function (Tensors)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b

@@ -15,6 +15,8 @@ import chainrule
 from chainrule.autograd import gradcheck, gradgradcheck
 from chainrule.autograd.function import Function, Op
 from chainrule.autograd.gradcheck import GradcheckError
+from chainrule.ops.elementwise import Sin
+from tests._functions import SavingMul
 from tests.opspecs import GRADCHECK_TOL
 
 
@@ -23,15 +25,10 @@ def _x(*shape, seed=0, requires_grad=True, dtype=np.float64):
     return chainrule.tensor(arr, requires_grad=requires_grad)
 
 
-class _SinWrongAt(Op):
+class _SinWrongAt(Sin):
     """sin whose derivative is wrong at one flat index (ctx.bad), right elsewhere."""
 
     bad = 5
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -41,13 +38,8 @@ class _SinWrongAt(Op):
         return (g * x.cos() * chainrule.tensor(wrong),)
 
 
-class _MulWrongB(Op):
+class _MulWrongB(SavingMul, Op):
     """a * b whose gradient for b is g * a * 1.01 (input 1 wrong, input 0 right)."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return a * b
 
     @staticmethod
     def backward(ctx, g):

@@ -29,7 +29,9 @@ import pytest
 import chainrule
 from chainrule.autograd.function import Function, Op
 from chainrule.autograd.gradcheck import GradcheckError
+from chainrule.ops.elementwise import Sin
 from tests import opspecs
+from tests._functions import SavingMul
 from tests._torch import torch
 from tests.opspecs import GRADCHECK_TOL, SPECS, Case
 
@@ -631,13 +633,8 @@ def test_bad_input_raises_as_torch(spec, bad) -> None:
 
 
 # ---------------------------------------------------------------- meta: gradcheck has teeth
-class _SinOff(Op):
+class _SinOff(Sin):
     """sin with a derivative 0.1% too large."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -729,22 +726,8 @@ def test_every_function_class_has_a_jvp_or_a_reason() -> None:
 
 
 # ---------------------------------------------------------------- meta: the jvp check has teeth
-class _SinJvp(Op):
-    """sin with a right jvp: t cos(x)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return (g * x.cos(),)
-
-    @staticmethod
-    def jvp(ctx, t):
-        return t * ctx.inputs[0].cos()
+class _SinJvp(Sin):
+    """sin with a right jvp: t cos(x) (the library's own rule, under a name of the test's)."""
 
 
 class _SinJvpOff(_SinJvp):
@@ -755,13 +738,8 @@ class _SinJvpOff(_SinJvp):
         return t * ctx.inputs[0].cos() * 1.001
 
 
-class _MulJvpOneSided(Op):
+class _MulJvpOneSided(SavingMul, Op):
     """a * b whose jvp forgets b's tangent: t_a b, not t_a b + a t_b."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return a * b
 
     @staticmethod
     def backward(ctx, g):

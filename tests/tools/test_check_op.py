@@ -18,6 +18,7 @@ from chainrule.autograd.function import Function, Op
 from chainrule.autograd.gradcheck import GradcheckError
 from chainrule.tensor import Tensor
 from chainrule.tools.check_op import CheckReport, Worst
+from tests._functions import SavingMul, square_function
 
 # ------------------------------------------------------------------ built-in ops pass
 # (name, callable, shapes, keyword arguments of check_op)
@@ -127,13 +128,8 @@ def _mean_to(g, shape):
     return g.mean(dim=axes, keepdim=True).reshape(shape) if axes else g
 
 
-class _MulMeanBroadcast(Function):
+class _MulMeanBroadcast(SavingMul, Function):
     """a * b whose backward folds broadcast axes with mean."""
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return a * b
 
     @staticmethod
     def backward(ctx, g):
@@ -141,13 +137,8 @@ class _MulMeanBroadcast(Function):
         return _mean_to(g * b, a.shape), _mean_to(g * a, b.shape)
 
 
-class _SquareFirstOrder(Function):
+class _SquareFirstOrder(square_function(chainrule)):
     """x * x whose backward is computed on NumPy values: right once, no derivative of its own."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
 
     @staticmethod
     def backward(ctx, g):
