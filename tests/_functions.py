@@ -27,3 +27,19 @@ class SavingMul:
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return a * b
+
+
+def double_function(m):
+    """A custom m.autograd.Function (m is chainrule or torch) for x * 2 with backward g * 2, no
+    jvp and no docstring: what tools do with an undocumented rule; subclasses break one method."""
+
+    class Double(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    return Double

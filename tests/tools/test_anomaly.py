@@ -12,6 +12,7 @@ import chainrule
 from chainrule import autograd
 from chainrule.autograd import observers
 from chainrule.tools.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from tests._functions import double_function
 from tests._torch import torch
 
 HERE = os.path.basename(__file__)
@@ -133,11 +134,7 @@ def test_torch_raises_for_the_same_backward():
             z.sum().backward()
 
 
-class NanBackward(chainrule.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x * 2
-
+class NanBackward(double_function(chainrule)):
     @staticmethod
     def backward(ctx, g):
         return g * float("nan")
