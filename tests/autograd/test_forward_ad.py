@@ -16,6 +16,7 @@ import pytest
 import chainrule
 from tests._functions import double_function
 from tests._torch import torch
+from tests.opspecs import _iops
 
 LIBS = [chainrule, torch]
 RTOL, ATOL = 1e-10, 1e-12
@@ -228,15 +229,6 @@ def _view_of_plain_base(lib, x, y):
     view = base[0]
     view.copy_(y)
     return base, view
-
-
-def _iops(lib, x, y):
-    z = x * 1.0
-    z += y
-    z *= y
-    z -= x
-    z /= 2.0
-    return z
 
 
 INPLACE = {"add_": _add_, "mul_": _mul_, "mul_-scalar": _mul_plain,
