@@ -150,3 +150,15 @@ def split_aux(out, api: str):
         if not isinstance(leaf, Tensor):
             raise RuntimeError(f"Expected tensors, got unsupported type {type(leaf)}")
     return out
+
+
+def check_outputs(flat_out: list, api: str) -> list:
+    """f's flattened outputs, with torch's error where f returned nothing or a non-Tensor."""
+    if len(flat_out) < 1 or (len(flat_out) == 1 and flat_out[0] is None):
+        raise RuntimeError(f"{api}: Expected f to be a function that has non-empty output "
+                           f"(got output = {flat_out})")
+    for o in flat_out:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{api}: expected f(*primals) to return only tensors, got "
+                               f"unsupported type {type(o)}")
+    return flat_out

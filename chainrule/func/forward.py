@@ -12,7 +12,14 @@ import functools
 from chainrule.autograd import forward_ad
 from chainrule.creation import zeros_like
 from chainrule.func._pytree import spec_str, tree_flatten, tree_unflatten
-from chainrule.func._scope import basis, plain, replace_args, slice_argnums, split_aux
+from chainrule.func._scope import (
+    basis,
+    check_outputs,
+    plain,
+    replace_args,
+    slice_argnums,
+    split_aux,
+)
 from chainrule.func.reverse import jacrev
 from chainrule.functions import split, stack
 from chainrule.tensor import Tensor
@@ -53,7 +60,7 @@ def _jvp(func, primals, tangents, argnums, strict: bool, has_aux: bool):
         if has_aux:
             out, aux = split_aux(out, JVP)
         flat_out, spec = tree_flatten(out)
-        pairs = [_unpack(o, strict) for o in _checked_outputs(flat_out)]
+        pairs = [_unpack(o, strict) for o in check_outputs(flat_out, JVP)]
     result = (tree_unflatten([p for p, _ in pairs], spec),
               tree_unflatten([t for _, t in pairs], spec))
     return plain((*result, aux) if has_aux else result)
@@ -66,17 +73,6 @@ def _check_tensors(flat: list, argname: str) -> None:
         if not isinstance(x, Tensor):
             raise RuntimeError(f"{JVP}: Expected {argname} to only contain Tensors, got "
                                f"{type(x)}")
-
-
-def _checked_outputs(flat_out: list) -> list:
-    if len(flat_out) < 1 or (len(flat_out) == 1 and flat_out[0] is None):
-        raise RuntimeError(f"{JVP}: Expected f to be a function that has non-empty output "
-                           f"(got output = {flat_out})")
-    for o in flat_out:
-        if not isinstance(o, Tensor):
-            raise RuntimeError(f"{JVP}: expected f(*primals) to return only tensors, got "
-                               f"unsupported type {type(o)}")
-    return flat_out
 
 
 def _unpack(dual, strict: bool) -> tuple:

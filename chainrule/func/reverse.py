@@ -15,6 +15,7 @@ from chainrule.func._scope import (
     Scope,
     autograd_grad_or_zeros,
     basis,
+    check_outputs,
     plain,
     slice_argnums,
     split_aux,
@@ -65,13 +66,7 @@ def _vjp(func, primals: tuple, argnums, has_aux: bool):
 
 
 def _check_outputs(flat_out: list) -> None:
-    if len(flat_out) < 1 or (len(flat_out) == 1 and flat_out[0] is None):
-        raise RuntimeError(f"{VJP}: Expected f to be a function that has non-empty output "
-                           f"(got output = {flat_out})")
-    for o in flat_out:
-        if not isinstance(o, Tensor):
-            raise RuntimeError(f"{VJP}: expected f(*primals) to return only tensors, got "
-                               f"unsupported type {type(o)}")
+    for o in check_outputs(flat_out, VJP):
         if o.array.dtype.kind not in "fc":
             raise RuntimeError("vjp(f, ...): All outputs of f must be floating-point or complex "
                                f"Tensors, got Tensor with dtype {o.dtype}")
