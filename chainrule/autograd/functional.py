@@ -200,6 +200,20 @@ def _checked_v(v, other: tuple, is_other_tuple: bool, fn_name: str, create_graph
     return None
 
 
+def _last_grad(outs, wrt, v, like, stage: str, create_graph: bool, strict: bool):
+    """The last autograd.grad of vjp, jvp, vhp and hvp: v^T d outs / d wrt, zeros filled in
+    shaped like `like`; it records a graph where create_graph asks for one."""
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        grad_res = _autograd_grad(outs, wrt, v, create_graph=create_graph)
+        return _fill_in_zeros(grad_res, like, strict, create_graph, stage)
+
+
+def _results(outputs, is_out_tuple: bool, result, is_result_tuple: bool, create_graph: bool):
+    """(func's outputs, the product), each unnested where the user gave a single Tensor."""
+    return (_tuple_postprocess(_grad_postprocess(outputs, create_graph), is_out_tuple),
+            _tuple_postprocess(_grad_postprocess(result, create_graph), is_result_tuple))
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J): the vector-Jacobian product at `inputs`, shaped like the inputs.
 
@@ -208,11 +222,8 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     with enable_grad():
         is_in_tuple, inputs, v, is_out_tuple, outputs = _prepare(
             func, inputs, v, "vjp", create_graph, strict, v_of="outputs")
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
-    return (_tuple_postprocess(_grad_postprocess(outputs, create_graph), is_out_tuple),
-            _tuple_postprocess(_grad_postprocess(result, create_graph), is_in_tuple))
+    result = _last_grad(outputs, inputs, v, inputs, "back", create_graph, strict)
+    return _results(outputs, is_out_tuple, result, is_in_tuple, create_graph)
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -227,11 +238,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
         grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
-    return (_tuple_postprocess(_grad_postprocess(outputs, create_graph), is_out_tuple),
-            _tuple_postprocess(_grad_postprocess(result, create_graph), is_out_tuple))
+    result = _last_grad(grad_inputs, grad_outputs, v, outputs, "back_trick", create_graph, strict)
+    return _results(outputs, is_out_tuple, result, is_out_tuple, create_graph)
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
@@ -382,19 +390,23 @@ def _scalar_output(outputs: tuple, is_out_tuple: bool, fn_name: str) -> None:
                            "contain a single element")
 
 
+def _prepare_gradient(func, inputs, v, fn_name: str, create_graph: bool, strict: bool):
+    """_prepare for vhp and hvp, plus the gradient of the scalar func, kept differentiable."""
+    is_in_tuple, inputs, v, is_out_tuple, outputs = _prepare(
+        func, inputs, v, fn_name, create_graph, strict, v_of="inputs")
+    _scalar_output(outputs, is_out_tuple, fn_name)
+    jac = _autograd_grad(outputs, inputs, create_graph=True)
+    _check_requires_grad(jac, "jacobian", strict=strict)
+    return is_in_tuple, inputs, v, is_out_tuple, outputs, jac
+
+
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T H) for a scalar func: the vjp of the gradient with v."""
     with enable_grad():
-        is_in_tuple, inputs, v, is_out_tuple, outputs = _prepare(
-            func, inputs, v, "vhp", create_graph, strict, v_of="inputs")
-        _scalar_output(outputs, is_out_tuple, "vhp")
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict=strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back")
-    return (_tuple_postprocess(_grad_postprocess(outputs, create_graph), is_out_tuple),
-            _tuple_postprocess(_grad_postprocess(result, create_graph), is_in_tuple))
+        is_in_tuple, inputs, v, is_out_tuple, outputs, jac = _prepare_gradient(
+            func, inputs, v, "vhp", create_graph, strict)
+    result = _last_grad(jac, inputs, v, inputs, "double_back", create_graph, strict)
+    return _results(outputs, is_out_tuple, result, is_in_tuple, create_graph)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -404,16 +416,10 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     continuously differentiable func H is symmetric and hvp equals vhp.
     """
     with enable_grad():
-        is_in_tuple, inputs, v, is_out_tuple, outputs = _prepare(
-            func, inputs, v, "hvp", create_graph, strict, v_of="inputs")
-        _scalar_output(outputs, is_out_tuple, "hvp")
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict=strict)
+        is_in_tuple, inputs, v, is_out_tuple, outputs, jac = _prepare_gradient(
+            func, inputs, v, "hvp", create_graph, strict)
         grad_jac = tuple(zeros_like(x, requires_grad=True) for x in inputs)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict=strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
-        result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back_trick")
-    return (_tuple_postprocess(_grad_postprocess(outputs, create_graph), is_out_tuple),
-            _tuple_postprocess(_grad_postprocess(result, create_graph), is_in_tuple))
+    result = _last_grad(double_back, grad_jac, v, inputs, "double_back_trick", create_graph, strict)
+    return _results(outputs, is_out_tuple, result, is_in_tuple, create_graph)
