@@ -144,16 +144,20 @@ class Timer:
             number *= 10
         return number
 
+    def _block(self, number: int, raw: list, callback) -> float:
+        """Times one block of `number` runs, appends it to raw and shows it to the callback."""
+        taken = self._measure(number)
+        raw.append(taken)
+        if callback is not None:
+            callback(number, taken)
+        return taken
+
     def blocked_autorange(self, callback=None, min_run_time: float = 0.2) -> Measurement:
         """Blocks of a fixed size until `min_run_time` seconds have been spent timing."""
         number = self._block_size(min_run_time)
         raw, total = [], 0.0
         while total < min_run_time:
-            taken = self._measure(number)
-            raw.append(taken)
-            total += taken
-            if callback is not None:
-                callback(number, taken)
+            total += self._block(number, raw, callback)
         return Measurement(number, raw, **self._spec)
 
     def adaptive_autorange(self, threshold: float = 0.1, *, min_run_time: float = 0.01,
@@ -162,11 +166,7 @@ class Timer:
         number = self._block_size(min_run_time=0.05)
         raw, total = [], 0.0
         while total < max_run_time:
-            taken = self._measure(number)
-            raw.append(taken)
-            total += taken
-            if callback is not None:
-                callback(number, taken)
+            total += self._block(number, raw, callback)
             m = Measurement(number, raw, **self._spec)
             if total >= min_run_time and len(raw) > 3 and m.iqr / m.median < threshold:
                 break
