@@ -364,17 +364,22 @@ def plot_crossover(ctx, rows: dict[str, list[dict]], config: Config) -> None:
              "with m; they cross near n = m.")
 
 
+def _label_log_y(ax, xlabel: str, ylabel: str, title: str) -> None:
+    """A log-scale y axis (times and gaps span decades), the labels and the legend."""
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+
+
 def plot_hvps(ctx, rows: list[dict]) -> None:
     fig, ax = ctx.figure(size=(5.0, 3.8))
     ns = [r["n"] for r in rows]
     for name, marker in zip(HVPS, ("o-", "s-", "^-")):
         ax.plot(ns, [r[f"time {name}"] for r in rows], marker, label=name)
     ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("n (inputs of g)")
-    ax.set_ylabel("seconds")
-    ax.set_title("Hessian-vector product H v")
-    ax.legend(fontsize=8)
+    _label_log_y(ax, "n (inputs of g)", "seconds", "Hessian-vector product H v")
     ctx.save(fig, "hvp", "Time of one Hessian-vector product three ways, against the number "
              "of inputs: the full Hessian grows with n, the two one-pass products do not.")
 
@@ -388,11 +393,7 @@ def plot_newton(ctx, opt: dict, config: Config) -> None:
     ax.axhline(config.tolerance, color="k", linestyle=":", label="tolerance")
     ax.set_xscale("symlog", linthresh=10)
     ax.set_xlim(left=0)
-    ax.set_yscale("log")
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("loss - minimum")
-    ax.set_title("Iris logistic regression")
-    ax.legend(fontsize=8)
+    _label_log_y(ax, "iteration", "loss - minimum", "Iris logistic regression")
     ctx.save(fig, "newton", "Loss above its minimum per iteration: Newton's method against "
              "gradient descent on the logistic-regression lab's data.")
 

@@ -87,18 +87,18 @@ def test_crossover_direction_by_counting(maker):
     """n = 1, m = 32: forward mode (1 pass) beats reverse (32); n = 32, m = 1: the opposite."""
     gen = chainrule.Generator().manual_seed(1)
 
-    def build(n, m):
-        return lab.make_mlp(n, m, 8, gen) if maker == "mlp" else lab.make_chain(n, m, gen)
+    def costs(n, m):
+        """(forward cost, reverse cost) of the Jacobian of a network from R^n to R^m."""
+        f = lab.make_mlp(n, m, 8, gen) if maker == "mlp" else lab.make_chain(n, m, gen)
+        x = chainrule.randn(n, generator=gen, dtype=chainrule.float64)
+        return (lab.count_cost(lab.jacobian_forward, f, x),
+                lab.count_cost(lab.jacobian_reverse, f, x))
 
-    tall, x1 = build(1, 32), chainrule.randn(1, generator=gen, dtype=chainrule.float64)
-    fwd, rev = lab.count_cost(lab.jacobian_forward, tall, x1), lab.count_cost(
-        lab.jacobian_reverse, tall, x1)
+    fwd, rev = costs(1, 32)  # tall
     assert (fwd["f_calls"], fwd["backward_passes"]) == (1, 0)
     assert (rev["f_calls"], rev["backward_passes"]) == (1, 32)
     assert fwd["ops"] * 4 < rev["ops"]
-    wide, x32 = build(32, 1), chainrule.randn(32, generator=gen, dtype=chainrule.float64)
-    fwd, rev = lab.count_cost(lab.jacobian_forward, wide, x32), lab.count_cost(
-        lab.jacobian_reverse, wide, x32)
+    fwd, rev = costs(32, 1)  # wide
     assert (fwd["f_calls"], fwd["backward_passes"]) == (32, 0)
     assert (rev["f_calls"], rev["backward_passes"]) == (1, 1)
     assert rev["ops"] * 4 < fwd["ops"]
