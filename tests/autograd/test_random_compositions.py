@@ -108,6 +108,16 @@ class Generator:
     def _ok(self, shape: tuple) -> bool:
         return len(shape) <= MAX_NDIM and _numel(shape) <= MAX_NUMEL
 
+    def _operand(self, child: tuple, depth: int, *counted: str):
+        """A random expression of shape `child`, counted under each name in `counted`; None
+        where `child` is over the size limits."""
+        if not self._ok(child):
+            return None
+        a = self.gen(child, depth)
+        for category in counted:
+            self.categories[category] += 1
+        return a
+
     # ---------------------------------------------------------------- binary, broadcasting
     def _split(self, shape: tuple) -> tuple:
         """Two operand shapes that broadcast to `shape` (size-1 dims, missing leading dims)."""
@@ -237,10 +247,8 @@ class Generator:
             kw = {"dim": d}
         else:
             return None
-        if not self._ok(child):
+        if (a := self._operand(child, depth, "reduce")) is None:
             return None
-        a = self.gen(child, depth)
-        self.categories["reduce"] += 1
         if kw.get("keepdim"):
             self.categories["reduce:keepdim"] += 1
         args = "".join(f", {key}={val!r}" for key, val in kw.items())
@@ -291,10 +299,8 @@ class Generator:
             idx = self.rng.integers(0, k, shape[d])  # repeats allowed
             child = shape[:d] + (k,) + shape[d + 1:]
             if kind == "select":
-                if not self._ok(child):
+                if (a := self._operand(child, depth, "index:select")) is None:
                     return None
-                a = self.gen(child, depth)
-                self.categories["index:select"] += 1
                 return Expr(f"torch.index_select({a.text}, {d}, {_tensor_text(idx)})",
                             lambda lib, env: lib.index_select(a.fn(lib, env), d,
                                                               lib.tensor(idx)), shape,
@@ -319,20 +325,15 @@ class Generator:
             k = int(self.rng.integers(1, 4))
             child = shape[:d] + (k,) + shape[d + 1:]
             idx = self.rng.integers(0, k, shape)
-            if not self._ok(child):
+            if (a := self._operand(child, depth, "index:gather")) is None:
                 return None
-            a = self.gen(child, depth)
-            self.categories["index:gather"] += 1
             return Expr(f"torch.gather({a.text}, {d}, {_tensor_text(idx)})",
                         lambda lib, env: lib.gather(a.fn(lib, env), d, lib.tensor(idx)), shape,
                         1 + a.depth)
         else:
             return None
-        if not self._ok(child):
+        if (a := self._operand(child, depth, "index", f"index:{kind}")) is None:
             return None
-        a = self.gen(child, depth)
-        self.categories["index"] += 1
-        self.categories[f"index:{kind}"] += 1
         return Expr(f"{a.text}{text}", lambda lib, env: a.fn(lib, env)[make(lib)], shape,
                     1 + a.depth)
 
@@ -526,14 +527,19 @@ def _compare(ours, ref, what: str, comp: Composition) -> None:
                                    err_msg=f"{what} {k}\n{comp.describe()}")
 
 
-@pytest.mark.parametrize("index", range(N_CASES))
-def test_composition_matches_torch(index: int) -> None:
-    comp, (value_ref, grads_ref, second_ref) = make(index)
+def _run(comp: Composition, run, *args):
+    """run(*args) on chainrule; an error names itself and the composition that raised it."""
     try:
-        value, grads, second = evaluate(chainrule, comp)
+        return run(*args)
     except Exception as e:
         raise AssertionError(f"chainrule raised {type(e).__name__}: {e}\n"
                              f"{comp.describe()}") from e
+
+
+@pytest.mark.parametrize("index", range(N_CASES))
+def test_composition_matches_torch(index: int) -> None:
+    comp, (value_ref, grads_ref, second_ref) = make(index)
+    value, grads, second = _run(comp, evaluate, chainrule, comp)
     _compare(value, value_ref, "value", comp)
     _compare(grads, grads_ref, "gradient of leaf", comp)
     n = len(grads)
@@ -627,11 +633,7 @@ def jvp_reference(index: int) -> tuple:
 def test_composition_jvp_matches_torch(index: int) -> None:
     comp, _ = make(index)
     value_ref, jv_ref, _ = jvp_reference(index)
-    try:
-        value, jv, _ = jvp_chainrule(comp)
-    except Exception as e:
-        raise AssertionError(f"chainrule raised {type(e).__name__}: {e}\n"
-                             f"{comp.describe()}") from e
+    value, jv, _ = _run(comp, jvp_chainrule, comp)
     assert jv is not None, f"the output has no tangent\n{comp.describe()}"
     _compare([value], [value_ref], "value in a dual level", comp)
     _compare([jv], [jv_ref], "jvp", comp)
@@ -641,11 +643,7 @@ def test_composition_jvp_matches_torch(index: int) -> None:
 def test_composition_hvp_forward_over_reverse_matches_torch(index: int) -> None:
     comp, (_, _, second_ref) = make(index)
     _, _, hv_ref = jvp_reference(index)
-    try:
-        _, _, hv = jvp_chainrule(comp)
-    except Exception as e:
-        raise AssertionError(f"chainrule raised {type(e).__name__}: {e}\n"
-                             f"{comp.describe()}") from e
+    _, _, hv = _run(comp, jvp_chainrule, comp)
     _compare(hv, hv_ref, "Hessian-vector product (forward-over-reverse) of leaf", comp)
 
 
