@@ -206,7 +206,7 @@ def write_out(op: str, out, compute, operands=()):
             raise TypeError(f"{op}(): argument 'out' must be a tuple of {len(result)} Tensors "
                             f"(values, indices), got {type(out).__name__}")
         written = [_write_one(op, o, r.array) for o, r in zip(out, result)]
-        return type(result)(*written)
+        return type(result)(result._op, *written)  # (tensor._ReturnType: max, min, sort, ...)
     return _write_one(op, out, result.array)
 
 

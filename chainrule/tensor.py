@@ -1301,7 +1301,7 @@ class Tensor:
 
     def sort(self, dim=-1, descending=False, stable=False):
         idx = self.argsort(dim, descending)
-        return _SortResult(self.gather(to_axis(dim, self.ndim, "sort") if self.ndim else 0, idx)
+        return _ReturnType("sort", self.gather(to_axis(dim, self.ndim, "sort"), idx)
                            if self.ndim else self, idx)
 
     def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002
@@ -1310,7 +1310,7 @@ class Tensor:
             raise RuntimeError(f"topk: k ({k}) is out of range for dimension {dim} of size "
                                f"{self.shape[d]}")
         idx = self.argsort(d, descending=largest).narrow(d, 0, k)
-        return _SortResult(self.gather(d, idx), idx)
+        return _ReturnType("topk", self.gather(d, idx), idx)
 
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
         """The distinct elements in ascending order; with dim, the distinct slices along dim.
@@ -1636,11 +1636,13 @@ class _RemovableHandle:
         self.remove()
 
 
-class _SortResult(tuple):
-    """(values, indices), also by name, as torch.return_types."""
+class _ReturnType(tuple):
+    """(values, indices), also by name, printed as torch.return_types.<op> is."""
 
-    def __new__(cls, values, indices):
-        return super().__new__(cls, (values, indices))
+    def __new__(cls, op: str, values, indices):
+        result = super().__new__(cls, (values, indices))
+        result._op = op
+        return result
 
     @property
     def values(self):
@@ -1651,7 +1653,7 @@ class _SortResult(tuple):
         return self[1]
 
     def __repr__(self) -> str:
-        return f"torch.return_types(values={self[0]!r}, indices={self[1]!r})"
+        return f"torch.return_types.{self._op}(\nvalues={self[0]!r},\nindices={self[1]!r})"
 
 
 # ====================================================================== operands
@@ -1823,7 +1825,7 @@ def _extreme(t: Tensor, dim, keepdim: bool, other_ok: bool, largest: bool):
     values = t.gather(d, index) if t.ndim else t
     if not keepdim and t.ndim:
         values, index = values.squeeze(d), index.squeeze(d)
-    return reduction.MinMaxResult(values, index)
+    return _ReturnType(name, values, index)
 
 
 def _arg_extreme(t: Tensor, dim, keepdim: bool, fn, name: str) -> Tensor:

@@ -7,7 +7,6 @@ non-negative by the Tensor method; `keepdims` keeps reduced axes as size 1.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import numpy as np
 
@@ -29,13 +28,6 @@ def _unreduce(g, in_shape: tuple, axis, keepdims: bool):
     if not keepdims:
         g = Reshape.apply(g, _kept_shape(in_shape, axis))
     return Expand.apply(g, in_shape) if g.array.shape != in_shape else g
-
-
-class MinMaxResult(NamedTuple):
-    """(values, indices), as torch.return_types.max / min."""
-
-    values: object
-    indices: object
 
 
 class Sum(Op):

@@ -575,3 +575,13 @@ def test_inplace_on_non_leaf_is_tracked():
         y.mul_(x)
         y.sum().backward()
         assert x.grad.tolist() == [5.0, 9.0], m  # d/dx (2x + 1) x = 4x + 1
+
+
+@pytest.mark.parametrize("call", ["x.max(1)", "x.min(0)", "x.sort(1)", "x.topk(1)",
+                                  "x.max(0, keepdim=True)"])
+def test_named_results_print_as_torch_return_types(call):
+    ours = eval(call, {"x": chainrule.tensor([[1.0, 3.0], [2.0, 0.0]])})
+    theirs = eval(call, {"x": torch.tensor([[1.0, 3.0], [2.0, 0.0]])})
+    assert repr(ours) == repr(theirs)
+    assert ours.values.tolist() == theirs.values.tolist()
+    assert ours.indices.tolist() == theirs.indices.tolist()
