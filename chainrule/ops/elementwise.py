@@ -806,7 +806,8 @@ class Gelu(Op):
     @staticmethod
     def forward(ctx, x, approximate):
         if approximate not in ("none", "tanh"):
-            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+            raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got "
+                               f"{approximate!r}")
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":

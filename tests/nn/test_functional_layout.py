@@ -113,7 +113,8 @@ def test_kernel_size_is_checked_by_the_same_rule_in_the_layer_and_the_function()
     with pytest.raises(TypeError, match=r"avg_pool1d\(\): kernel_size must be an int or a tuple "
                                         r"of 1 ints, got 2.5"):
         F.avg_pool1d(cr.zeros(1, 1, 4), 2.5)
-    with pytest.raises(TypeError, match=r"Conv2d\(\): stride must be an int or a tuple of 2"):
+    with pytest.raises(RuntimeError, match=r"Conv2d\(\): stride must either be a single int, "
+                                          r"or a tuple of 2"):
         nn.Conv2d(1, 1, 3, stride=(1, 2, 3))
 
 

@@ -163,8 +163,9 @@ def test_unfold_fold_errors():
         F.unfold(cr.randn(5, 5), 3)
     with pytest.raises(NotImplementedError, match="torch.int64"):
         F.unfold(x.long(), 2)
-    with pytest.raises(TypeError, match="kernel_size must be an int or a tuple of 2 ints"):
-        F.unfold(x, (1, 2, 3))
+    with pytest.raises(RuntimeError, match="kernel_size must either be a single int, or a tuple "
+                                           "of 2 ints"):
+        F.unfold(x, (1, 2, 3))  # (torch raises RuntimeError too)
     with pytest.raises(RuntimeError, match="divisible by the product of kernel_size"):
         F.fold(cr.randn(2, 13, 9), (4, 4), 2)
     with pytest.raises(RuntimeError, match="number of sliding blocks 3 \\* 3 = 9"):

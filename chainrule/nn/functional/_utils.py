@@ -64,6 +64,8 @@ def ntuple(value, n: int, name: str, op: str) -> tuple:
             return (int(value[0]),) * n
         if len(value) == n:
             return tuple(int(v) for v in value)
+        raise RuntimeError(f"{op}(): {name} must either be a single int, or a tuple of {n} "
+                           f"ints; got {len(value)} ints {tuple(value)}")
     raise TypeError(f"{op}(): {name} must be an int or a tuple of {n} ints, got {value!r}")
 
 
