@@ -15,7 +15,9 @@ import threading
 
 class _State(threading.local):
     enabled = True
-    dual_levels = ()  # forward mode: the active dual levels (forward_ad.dual_level)
+    # forward mode: the active dual levels (forward_ad.dual_level). The rule helpers (sum_to,
+    # _mul, _mm, ...) run their op when `enabled or dual_levels`, else compute in NumPy.
+    dual_levels = ()
 
 
 _state = _State()

@@ -20,36 +20,34 @@ def _shape(v):
     return v.shape if isinstance(v, np.ndarray) else ()
 
 
-def _scale(g, c):
-    """g * c for a constant c (an array such as a bool mask or a local slope, or a float).
+def _rule_op(cls, kernel, a, b):
+    """`cls.apply(a, b)` for a backward rule, or the bare NumPy `kernel` when nothing records.
 
-    Backward rules do their arithmetic through this helper and `_mul` / `_sub`: with no graph
-    being recorded (a plain backward) they compute in NumPy directly, since the result needs
-    no history; under create_graph they record the op, so the rule is differentiable again,
-    and while a dual level is active they run the op too, so the operands' tangents (forward
-    mode) carry through. (NumPy hands back a scalar, not an array, for 0-d operands:
-    `np.asarray` makes it one.)
+    Backward rules do their arithmetic through the helpers below: in a plain backward (no
+    graph recorded, no dual level) they compute in NumPy directly, since the result needs no
+    history; under create_graph, or with tangents to carry (forward mode), they run the op,
+    so the rule is differentiable again. b may be a Tensor or a constant (a mask, a slope,
+    a number). (NumPy hands back a scalar for 0-d operands: `np.asarray` makes it an array.)
     """
     if _state.enabled or _state.dual_levels:
-        return Mul.apply(g, c)
-    r = g.array * c
+        return cls.apply(a, b)
+    r = kernel(a.array, b.array if isinstance(b, Tensor) else b)
     return Tensor._make(r if type(r) is np.ndarray else np.asarray(r), None, 0, False)
+
+
+def _scale(g, c):
+    """g * c for a constant c (a bool mask, a local slope, a float) in a backward rule."""
+    return _rule_op(Mul, np.multiply, g, c)
 
 
 def _mul(a, b):
-    """a * b for two Tensors in a backward rule (NumPy directly when nothing is recorded)."""
-    if _state.enabled or _state.dual_levels:
-        return Mul.apply(a, b)
-    r = a.array * b.array
-    return Tensor._make(r if type(r) is np.ndarray else np.asarray(r), None, 0, False)
+    """a * b for two Tensors in a backward rule."""
+    return _rule_op(Mul, np.multiply, a, b)
 
 
 def _sub(a, b):
-    """a - b for two Tensors in a backward rule (NumPy directly when nothing is recorded)."""
-    if _state.enabled or _state.dual_levels:
-        return Sub.apply(a, b)
-    r = a.array - b.array
-    return Tensor._make(r if type(r) is np.ndarray else np.asarray(r), None, 0, False)
+    """a - b for two Tensors in a backward rule."""
+    return _rule_op(Sub, np.subtract, a, b)
 
 
 def save_for_each_other(ctx, a, b) -> None:

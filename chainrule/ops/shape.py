@@ -24,7 +24,7 @@ def sum_to(g, shape: tuple):
     gshape = g.array.shape
     if gshape == shape:
         return g
-    if _state.enabled or _state.dual_levels:  # (dual levels: g's tangents must follow)
+    if _state.enabled or _state.dual_levels:
         return SumTo.apply(g, tuple(shape))
     return Tensor._make(_sum_to(g.array, tuple(shape)), None, 0, False)
 
