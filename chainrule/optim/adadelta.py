@@ -41,7 +41,6 @@ class Adadelta(Optimizer):
         a = p.array
         state = self._state(p, "square_avg", "acc_delta")
         s1, s2, s3 = self._buffers(p, 3)
-        state["step"].array += 1
         g = self._prepare_grad(g, a, group, lr, s1, s2)
         v, u = state["square_avg"].array, state["acc_delta"].array
         _mix_square(v, g, rho, s2)

@@ -53,13 +53,11 @@ class Adam(Optimizer):
         moments = ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if group["amsgrad"] else [])
         state = self._state(p, *moments)
         s1, s2 = self._buffers(p)
-        step_t = state["step"].array
-        step_t += 1
         g = self._prepare_grad(g, a, group, lr, s1, s2)
         m, v = state["exp_avg"].array, state["exp_avg_sq"].array
         _lerp(m, g, 1 - beta1, s2)
         _mix_square(v, g, beta2, s2)
-        step = float(step_t)
+        step = float(state["step"].array)
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step
         step_size = lr / bias_correction1

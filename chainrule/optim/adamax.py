@@ -39,8 +39,6 @@ class Adamax(Optimizer):
         a = p.array
         state = self._state(p, "exp_avg", "exp_inf")
         s1, s2 = self._buffers(p)
-        step_t = state["step"].array
-        step_t += 1
         g = self._prepare_grad(g, a, group, lr, s1, s2)
         m, u = state["exp_avg"].array, state["exp_inf"].array
         _lerp(m, g, 1 - beta1, s2)
@@ -48,7 +46,7 @@ class Adamax(Optimizer):
         np.abs(g, out=s2)
         s2 += eps
         np.maximum(u, s2, out=u)
-        clr = lr / (1 - beta1 ** float(step_t))
+        clr = lr / (1 - beta1 ** float(state["step"].array))
         np.multiply(m, clr, out=s1)
         s1 /= u
         a -= s1

@@ -50,8 +50,6 @@ class ASGD(Optimizer):
         a = p.array
         state = self._state(p, "ax", eta=lr, mu=1.0)
         s1, s2 = self._buffers(p)
-        step_t = state["step"].array
-        step_t += 1
         g = self._prepare_grad(g, a, group, lr, s1, s2)
         eta_t, mu_t = state["eta"].array, state["mu"].array
         eta = float(eta_t)
@@ -65,6 +63,6 @@ class ASGD(Optimizer):
             ax += s2
         else:
             np.copyto(ax, a)
-        step = float(step_t)
+        step = float(state["step"].array)
         eta_t[...] = _as_tensor(lr / ((1 + lambd * lr * step) ** alpha))
         mu_t[...] = _as_tensor(1 / max(1, step - t0))

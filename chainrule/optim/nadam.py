@@ -46,9 +46,7 @@ class NAdam(Optimizer):
         a = p.array
         state = self._state(p, "exp_avg", "exp_avg_sq", mu_product=1.0)
         s1, s2, s3 = self._buffers(p, 3)
-        step_t = state["step"].array
-        step_t += 1
-        step = float(step_t)
+        step = float(state["step"].array)
         bias_correction2 = 1 - beta2**step
         g = self._prepare_grad(g, a, group, lr, s1, s2)
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * group["momentum_decay"])))

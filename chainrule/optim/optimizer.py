@@ -384,9 +384,10 @@ class Optimizer:
             return closure()
 
     def _state(self, p: Tensor, *zeros: str, **scalars: float) -> dict:
-        """p's state, filled on p's first step in torch's order: `step` (a 0-d counter at
-        0), a 0-d tensor of the counter's dtype per entry of `scalars` (name=initial value),
-        then an array of zeros shaped like p per name in `zeros`."""
+        """p's state, with this step counted in `step`. It is filled on p's first step in
+        torch's order: `step` (a 0-d counter from 0), a 0-d tensor of the counter's dtype per
+        entry of `scalars` (name=initial value), then an array of zeros shaped like p per name
+        in `zeros`."""
         state = self.state[p]
         if len(state) == 0:
             state["step"] = _step_tensor()
@@ -394,6 +395,7 @@ class Optimizer:
                 state[name] = _step_tensor(value)
             for name in zeros:
                 state[name] = _zeros_like(p.array)
+        state["step"].array += 1
         return state
 
     @staticmethod

@@ -44,9 +44,7 @@ class RAdam(Optimizer):
         a = p.array
         state = self._state(p, "exp_avg", "exp_avg_sq")
         s1, s2 = self._buffers(p)
-        step_t = state["step"].array
-        step_t += 1
-        step = float(step_t)
+        step = float(state["step"].array)
         g = self._prepare_grad(g, a, group, lr, s1, s2)
         m, v = state["exp_avg"].array, state["exp_avg_sq"].array
         _lerp(m, g, 1 - beta1, s2)

@@ -43,7 +43,6 @@ class RMSprop(Optimizer):
             + (["grad_avg"] if centered else [])
         state = self._state(p, *averages)
         s1, s2, *extra = self._buffers(p, 5 if centered else 2)
-        state["step"].array += 1
         g = self._prepare_grad(g, a, group, lr, s1, s2)
         v = state["square_avg"].array
         _mix_square(v, g, alpha, s2)
