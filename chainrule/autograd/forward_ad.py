@@ -117,15 +117,22 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
     return UnpackedDualTensor(primal, tangent)
 
 
+def _hide(level: int) -> tuple:
+    """Make `level` inactive (ops neither read nor make its tangents); returns the active
+    levels to restore."""
+    active = _state.dual_levels
+    _state.dual_levels = tuple(k for k in active if k != level)
+    return active
+
+
 @contextlib.contextmanager
 def _hidden(level: int):
-    """Level `level` inactive inside: ops neither read nor make its tangents."""
-    prev = _state.dual_levels
-    _state.dual_levels = tuple(k for k in prev if k != level)
+    """Level `level` inactive inside the block."""
+    active = _hide(level)
     try:
         yield
     finally:
-        _state.dual_levels = prev
+        _state.dual_levels = active
 
 
 def _set_tangent(t, level: int, tangent) -> None:
@@ -144,8 +151,7 @@ def push_tangents(cls, ctx, args: tuple, outs: tuple) -> None:
             continue
         tangents = [_tangent_of(a, level) for a in args]
         ctx.inputs, ctx.outputs = args, outs
-        active = _state.dual_levels
-        _state.dual_levels = tuple(k for k in active if k != level)  # (as _hidden, inline)
+        active = _hide(level)  # (not `with _hidden`: a generator per op costs more)
         try:
             result = cls.jvp(ctx, *tangents)
         finally:
