@@ -55,22 +55,17 @@ METHOD_FUNCTIONS = (
     "numel", "is_floating_point",
 )
 
-# The ones that take `out=` in PyTorch (the result is written into it: _legacy.write_out).
-OUT_FUNCTIONS = frozenset((
-    "abs", "absolute", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt",
-    "square", "reciprocal", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sigmoid", "erf",
-    "sign", "sgn", "floor", "ceil", "trunc", "frac", "round", "clamp", "clip", "clamp_min",
-    "clamp_max", "neg", "negative", "add", "sub", "subtract", "mul", "multiply", "div",
-    "divide", "true_divide", "floor_divide", "remainder", "pow", "maximum", "minimum", "eq",
-    "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
-    "logical_and", "logical_or", "logical_xor", "logical_not", "isposinf", "isneginf",
-    "nan_to_num", "lerp", "addcmul", "addcdiv", "diff", "sum", "nansum", "mean", "nanmean",
-    "var", "std", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp",
-    "softmax", "log_softmax", "norm", "all", "any", "cumsum", "tril", "triu", "diag", "gather",
-    "scatter_add", "scatter", "index_select", "take_along_dim", "masked_select", "nonzero",
-    "sort", "topk", "matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "cumprod",
-    "atan2", "arctan2",
+# Those that PyTorch gives no `out=` (views, copies, questions about a tensor); every other one
+# takes it, the result written into `out` (_legacy.write_out).
+NO_OUT = frozenset((
+    "allclose", "argsort", "broadcast_to", "chunk", "clone", "count_nonzero", "detach",
+    "diagonal", "equal", "flatten", "flip", "fliplr", "flipud", "is_floating_point", "isclose",
+    "isfinite", "isinf", "isnan", "masked_fill", "moveaxis", "movedim", "narrow", "numel",
+    "permute", "ravel", "relu", "repeat_interleave", "reshape", "roll", "split", "squeeze",
+    "swapaxes", "swapdims", "t", "tensor_split", "tile", "trace", "transpose", "unbind",
+    "unflatten", "unique", "unsqueeze",
 ))
+OUT_FUNCTIONS = frozenset(METHOD_FUNCTIONS) - NO_OUT
 
 for _name in METHOD_FUNCTIONS:
     globals()[_name] = _method(_name)
