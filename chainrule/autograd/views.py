@@ -67,9 +67,7 @@ def _inplace(t: Tensor, op, other, ufunc, name: str) -> Tensor:
     """t op= other: in NumPy when no graph is recorded, else as an op with history rebased."""
     if isinstance(other, np.generic):
         other = other.item()
-    if _state.enabled and (t._requires_grad or (isinstance(other, Tensor) and
-                                                 other._requires_grad)) or \
-            _state.dual_levels and has_tangent(t, other):
+    if recorded(t, other):
         return _inplace_unary(t, lambda x: binary_op(op, x, other, name), name)
     ta = t.array
     if isinstance(other, Tensor):
@@ -116,8 +114,7 @@ def _fill(t: Tensor, value, name: str) -> Tensor:
     if is_tensor and value.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                            f"with {value.ndim} dimensions.")
-    if not (_state.enabled and (t._requires_grad or (is_tensor and value._requires_grad)) or
-            _state.dual_levels and has_tangent(t, value)):
+    if not recorded(t, value):
         try:
             t.array.fill(value.item() if is_tensor else value)
         except ValueError:  # NumPy refuses a read-only (expanded) array: say why in our words
@@ -191,9 +188,15 @@ def _inplace_unary(t: Tensor, fn, name: str) -> Tensor:
     return t
 
 
-def has_tangent(*values) -> bool:
-    """Whether any of `values` is a Tensor carrying a forward-mode tangent."""
-    return any(isinstance(v, Tensor) and v._tangents for v in values)
+def recorded(t: Tensor, other) -> bool:
+    """Whether an in-place op on t (with operand `other`) must run as an op, rebasing
+    history: grad is enabled and either requires grad, or either carries a tangent (forward
+    mode). Otherwise NumPy writes into t's memory directly."""
+    if _state.enabled and (t._requires_grad or (isinstance(other, Tensor) and
+                                                other._requires_grad)):
+        return True
+    return bool(_state.dual_levels) and any(
+        isinstance(v, Tensor) and v._tangents for v in (t, other))
 
 
 def _carry_tangents(t: Tensor, result: Tensor) -> None:

@@ -133,8 +133,7 @@ def setitem(t, key, value) -> None:
         src = value
     else:
         src = as_operand(value, t, "index_put")
-    tracked = grad_mode.is_grad_enabled() and (t.requires_grad or src.requires_grad) or (
-        grad_mode._state.dual_levels and has_tangent(t, src))  # the tangents are written too
+    tracked = recorded(t, src)
     try:
         target_shape = np.empty(t.array.shape, dtype=np.bool_)[key].shape
     except IndexError as e:
@@ -315,5 +314,5 @@ def index_select(t, dim, index):
 
 
 from chainrule._args import to_axis  # noqa: E402
-from chainrule.autograd.views import _inplace_unary, _writable, has_tangent  # noqa: E402
+from chainrule.autograd.views import _inplace_unary, _writable, recorded  # noqa: E402
 from chainrule.tensor import Tensor, as_operand  # noqa: E402 - tensor.py imports this module
