@@ -367,14 +367,17 @@ class Optimizer:
         return out
 
     def _buffers(self, p: Tensor, n: int = 2) -> list:
-        """n scratch arrays shaped like p, reused across steps (not part of the state)."""
+        """n scratch arrays shaped like p, reused across steps (not part of the state).
+
+        They are kept in Tensors, as every array the library holds between steps, so that
+        `chainrule.compile` sees each read and write of them (it records `.array` reads)."""
         bufs = self._scratch.get(p)
         a = p.array
-        if bufs is None or bufs[0].shape != a.shape or bufs[0].dtype != a.dtype:
+        if bufs is None or bufs[0].array.shape != a.shape or bufs[0].array.dtype != a.dtype:
             bufs = self._scratch[p] = []
         while len(bufs) < n:
-            bufs.append(np.empty_like(a))
-        return bufs
+            bufs.append(Tensor._make(np.empty_like(a), None, 0, False))
+        return [b.array for b in bufs[:n]]
 
     @staticmethod
     def _closure(closure):
