@@ -9,10 +9,11 @@ Reverse mode runs the chain rule from the output back (one pass gives a gradient
 the Jacobian); forward mode runs it alongside the computation (one pass gives J v: a column,
 or any directional derivative). Each op states its own piece in a `jvp` rule beside its
 `backward`: `jvp(ctx, *tangents)` gets one tangent per input (zeros for a Tensor input
-without one, None for a non-Tensor argument) and returns the output's tangent, written with
-chainrule ops. So the tangent computation is itself differentiable: inside a backward pass
-it gives forward-over-reverse (Hessian-vector products), and inside another dual level it
-gives forward-over-forward.
+without one, or None where the class sets `materialize_tangents = False` and adds only the
+terms that exist; None for a non-Tensor argument) and returns the output's tangent (None:
+the output has none), written with chainrule ops. So the tangent computation is itself
+differentiable: inside a backward pass it gives forward-over-reverse (Hessian-vector
+products), and inside another dual level it gives forward-over-forward.
 
 Levels nest. A tangent belongs to one level; while an op's rule computes the tangent of
 level L, level L is hidden (its tangents are first order: the rule must not see them), and
@@ -146,10 +147,11 @@ def push_tangents(cls, ctx, args: tuple, outs: tuple) -> None:
     Called by Function.apply only while a dual level is active.
     """
     for level in _state.dual_levels:
-        if not any(isinstance(a, Tensor) and a._tangents and level in a._tangents
-                   for a in args):
+        tangents, found = _tangents_at(args, level)
+        if not found:
             continue
-        tangents = [_tangent_of(a, level) for a in args]
+        if ctx._materialize and getattr(cls, "materialize_tangents", True):
+            tangents = [_zeros_if_missing(a, t) for a, t in zip(args, tangents)]
         ctx.inputs, ctx.outputs = args, outs
         active = _hide(level)  # (not `with _hidden`: a generator per op costs more)
         try:
@@ -157,20 +159,43 @@ def push_tangents(cls, ctx, args: tuple, outs: tuple) -> None:
         finally:
             _state.dual_levels = active
             ctx.inputs = ctx.outputs = None  # (the outputs hold ctx: leave no cycle behind)
-        for nr, (out, t) in enumerate(zip(outs, result if type(result) is tuple else
-                                          (result,))):
+        if type(result) is not tuple:
+            result = (result,)
+        for nr, t in enumerate(result[:len(outs)]):
+            out = outs[nr]
             if t is not None and out.array.dtype.kind == "f":
                 _set_tangent(out, level, _checked(cls, nr, out, t))
+
+
+def _tangents_at(args: tuple, level: int) -> tuple[list, bool]:
+    """(each argument's tangent at `level` or None, whether any has one): one pass."""
+    tangents, found = [], False
+    for a in args:
+        t = None
+        if isinstance(a, Tensor) and a._tangents:
+            t = a._tangents.get(level)
+            found = found or t is not None
+        tangents.append(t)
+    return tangents, found
+
+
+def _zeros_if_missing(a, t):
+    """A jvp's tangent for input a: t, or zeros for a float Tensor without one.
+
+    A Function's jvp gets zeros there (PyTorch's default; `ctx.set_materialize_grads(False)`
+    gives None instead). A rule that adds only the terms that exist sets the class attribute
+    `materialize_tangents = False` and gets None: no arithmetic on zeros.
+    """
+    if t is None and isinstance(a, Tensor) and a.array.dtype.kind == "f":
+        return Tensor._make(np.zeros_like(a.array), None, 0, False)
+    return t
 
 
 def _tangent_of(a, level: int):
     """An input's tangent at `level`: its own, zeros for a Tensor without one, else None."""
     if not isinstance(a, Tensor):
         return None
-    t = a._tangents.get(level) if a._tangents else None
-    if t is None and a.array.dtype.kind == "f":
-        t = Tensor._make(np.zeros_like(a.array), None, 0, False)
-    return t
+    return _zeros_if_missing(a, a._tangents.get(level) if a._tangents else None)
 
 
 def _checked(cls, nr: int, out, t):

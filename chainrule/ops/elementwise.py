@@ -13,7 +13,7 @@ import numpy as np
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Op
-from chainrule.ops.shape import sum_to
+from chainrule.ops.shape import recorded, sum_to
 
 
 def _shape(v):
@@ -21,15 +21,16 @@ def _shape(v):
 
 
 def _rule_op(cls, kernel, a, b):
-    """`cls.apply(a, b)` for a backward rule, or the bare NumPy `kernel` when nothing records.
+    """`cls.apply(a, b)` for a rule, or the bare NumPy `kernel` when nothing records.
 
-    Backward rules do their arithmetic through the helpers below: in a plain backward (no
-    graph recorded, no dual level) they compute in NumPy directly, since the result needs no
-    history; under create_graph, or with tangents to carry (forward mode), they run the op,
-    so the rule is differentiable again. b may be a Tensor or a constant (a mask, a slope,
-    a number). (NumPy hands back a scalar for 0-d operands: `np.asarray` makes it an array.)
+    Backward and jvp rules do their arithmetic through the helpers below: in a plain backward
+    or a first-order jvp (see `recorded`) they compute in NumPy directly, since the result
+    needs no history; under create_graph, or with tangents to carry (higher orders), they run
+    the op, so the rule is differentiable again. b may be a Tensor or a constant (a mask, a
+    slope, a number). (NumPy hands back a scalar for 0-d operands: `np.asarray` makes it an
+    array.)
     """
-    if _state.enabled or _state.dual_levels:
+    if recorded(a, b):
         return cls.apply(a, b)
     r = kernel(a.array, b.array if isinstance(b, Tensor) else b)
     return Tensor._make(r if type(r) is np.ndarray else np.asarray(r), None, 0, False)
@@ -48,6 +49,11 @@ def _mul(a, b):
 def _sub(a, b):
     """a - b for two Tensors in a backward rule."""
     return _rule_op(Sub, np.subtract, a, b)
+
+
+def _add(a, b):
+    """a + b for two Tensors in a rule."""
+    return _rule_op(Add, np.add, a, b)
 
 
 def save_for_each_other(ctx, a, b) -> None:
@@ -73,21 +79,19 @@ def kept_for(ctx, i: int, value):
 def _total(ctx, *terms):
     """A jvp's result: the sum of its terms, broadcast to the output's shape.
 
-    A term is None where its argument has no tangent (a Python number, an integer tensor);
-    a term may have only its input's shape (the tangent of a broadcast input).
+    A term is None where its argument has no tangent (a Python number, an integer tensor, a
+    tensor without one: the rules of the classes with `materialize_tangents = False` get None
+    there, so they add no term of zeros); None if no term is left. A term may have only its
+    input's shape (the tangent of a broadcast input).
     """
     t = None
     for term in terms:
         if term is not None:
-            t = term if t is None else t + term
+            t = term if t is None else _add(t, term)
+    if t is None:
+        return None
     shape = ctx.outputs[0].array.shape
     return t if t.array.shape == shape else t.expand(shape)
-
-
-def _own_tangent(x, t):
-    """t if it is the tangent x carries, None if it is the zeros given to an input without one."""
-    own = getattr(x, "_tangents", None)
-    return t if own and any(v is t for v in own.values()) else None
 
 
 def _step_of(of, values):
@@ -109,6 +113,8 @@ class Add(Op):
     backward:  ga = sum_to(g, a.shape)     gb = sum_to(g, b.shape)
     jvp:       t_out = ta + tb
     """
+
+    materialize_tangents = False  # jvp: None for an input without a tangent
 
     wraps_numbers = True  # torch wraps a number operand in a Tensor: (None, 0) in next_functions
 
@@ -135,6 +141,8 @@ class Sub(Op):
     backward:  ga = sum_to(g, a.shape)     gb = sum_to(-g, b.shape)
     jvp:       t_out = ta - tb
     """
+
+    materialize_tangents = False  # jvp: None for an input without a tangent
 
     wraps_numbers = True  # torch wraps a number operand in a Tensor: (None, 0) in next_functions
 
@@ -164,6 +172,8 @@ class Mul(Op):
                w needs none)
     """
 
+    materialize_tangents = False  # jvp: None for an input without a tangent
+
     wraps_numbers = True  # torch wraps a number operand in a Tensor: (None, 0) in next_functions
 
     @staticmethod
@@ -181,7 +191,7 @@ class Mul(Op):
     @staticmethod
     def jvp(ctx, ta, tb):
         a, b = ctx.inputs
-        return _total(ctx, None if ta is None else ta * b, None if tb is None else a * tb)
+        return _total(ctx, None if ta is None else _mul(ta, b), None if tb is None else _mul(tb, a))
 
 
 class Div(Op):
@@ -194,6 +204,8 @@ class Div(Op):
     saved:     b; a too if b needs a gradient
     edges:     b == 0 gives inf/nan as NumPy does
     """
+
+    materialize_tangents = False  # jvp: None for an input without a tangent
 
     wraps_numbers = True  # torch wraps a number operand in a Tensor: (None, 0) in next_functions
 
@@ -230,6 +242,8 @@ class Atan2(Op):
     edges:     at a = b = 0 the gradient is nan (0 / 0), as PyTorch's
     """
 
+    materialize_tangents = False  # jvp: None for an input without a tangent
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -264,6 +278,8 @@ class Pow(Op):
                exponent's gradient is 0 where the base is 0 and b >= 0 (not nan).
     """
 
+    materialize_tangents = False  # jvp: None for an input without a tangent
+
     @staticmethod
     def forward(ctx, a, b):
         if isinstance(a, np.ndarray) and a.dtype.kind in "iu" and np.any(np.asarray(b) < 0):
@@ -286,10 +302,9 @@ class Pow(Op):
 
     @staticmethod
     def jvp(ctx, ta, tb):
-        (a, b), out = ctx.inputs, ctx.outputs[0]
         # an input without a tangent adds no term (as in PyTorch), even where its slope is
-        # infinite (0 ** -0.5): its zero tangent would make that term 0 * inf = nan
-        ta, tb = _own_tangent(a, ta), _own_tangent(b, tb)
+        # infinite (0 ** -0.5): a zero tangent would make that term 0 * inf = nan
+        (a, b), out = ctx.inputs, ctx.outputs[0]
         return _total(ctx, None if ta is None else _pow_da(ta, a, b),
                       None if tb is None else _pow_db(tb, a, b, out))
 
@@ -320,6 +335,8 @@ class FloorDivide(Op):
     jvp:       t_out = 0
     """
 
+    materialize_tangents = False  # jvp: None for an input without a tangent
+
     @staticmethod
     def forward(ctx, a, b):
         if isinstance(b, np.ndarray) and b.dtype.kind in "iu" and np.any(b == 0) or (
@@ -348,6 +365,8 @@ class Remainder(Op):
     jvp:       t_out = ta - tb * floor(a / b)
     saved:     a, b
     """
+
+    materialize_tangents = False  # jvp: None for an input without a tangent
 
     @staticmethod
     def forward(ctx, a, b):
@@ -945,6 +964,8 @@ class Maximum(Op):
     saved:     w (a constant: the rule is piecewise linear)
     """
 
+    materialize_tangents = False  # jvp: None for an input without a tangent
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (_shape(a), _shape(b))
@@ -974,6 +995,8 @@ class Minimum(Op):
     saved:     w (a constant: the rule is piecewise linear)
     """
 
+    materialize_tangents = False  # jvp: None for an input without a tangent
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (_shape(a), _shape(b))
@@ -1000,6 +1023,8 @@ class Where(Op):
     backward:  ga = sum_to(where(cond, g, 0), a.shape),   gb = sum_to(where(cond, 0, g), b.shape)
     jvp:       t_out = where(cond, ta, tb)
     """
+
+    materialize_tangents = False  # jvp: None for an input without a tangent
 
     @staticmethod
     def forward(ctx, cond, a, b):

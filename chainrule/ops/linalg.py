@@ -14,9 +14,9 @@ import numpy as np
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Op
-from chainrule.ops.elementwise import save_for_each_other
+from chainrule.ops.elementwise import _total, save_for_each_other
 from chainrule.ops.reduction import Sum, _kept_shape
-from chainrule.ops.shape import Permute, sum_to
+from chainrule.ops.shape import Permute, recorded, sum_to
 
 _state = grad_mode._state
 
@@ -48,15 +48,17 @@ class MatMul(Op):
         gb = sum_to(_mm(a, g, transpose_a=True), sb) if need_b else None
         return ga, gb
 
+    materialize_tangents = False  # jvp: None for an input without a tangent
+
     @staticmethod
     def jvp(ctx, ta, tb):
         a, b = ctx.inputs
-        return MatMul.apply(ta, b) + MatMul.apply(a, tb)
+        return _total(ctx, None if ta is None else _mm(ta, b), None if tb is None else _mm(a, tb))
 
 
-# The helper of MatMul's rule (and Linear's): with no graph being recorded and no dual level
-# active (a plain backward) it multiplies in NumPy directly, else it runs the ops (their graph,
-# their tangents), as `sum_to` does.
+# The helper of MatMul's rules (and Linear's): when the product needs no history (`recorded`:
+# a plain backward, a first-order jvp) it multiplies in NumPy directly, else it runs the ops
+# (their graph, their tangents), as `sum_to` does.
 
 def _mT(x):
     """x with its last two axes swapped, as the (recorded) Permute op."""
@@ -66,7 +68,7 @@ def _mT(x):
 
 def _mm(a, b, transpose_a: bool = False, transpose_b: bool = False):
     """a @ b for two Tensors of at least 2 dims, either one first transposed (its .mT)."""
-    if not (_state.enabled or _state.dual_levels):
+    if not recorded(a, b):
         aa, ba = a.array, b.array
         return Tensor._make(np.matmul(aa.mT if transpose_a else aa, ba.mT if transpose_b else ba),
                             None, 0, False)

@@ -23,7 +23,7 @@ import numpy as np
 from chainrule.autograd.function import Op
 from chainrule.ops.elementwise import _mul, _scale, _sub
 from chainrule.ops.linalg import _mm, matmul
-from chainrule.ops.shape import sum_to
+from chainrule.ops.shape import recorded, sum_to
 from chainrule.tensor import Tensor
 
 _BCE_EPS = float(np.float32(1e-12))  # PyTorch's EPSILON is the float 1e-12f, also for doubles
@@ -245,7 +245,8 @@ class CrossEntropy(Op):
     @staticmethod
     def jvp(ctx, tx, *_):
         x, axis = ctx.inputs[0], ctx.targets.axis
-        return NllLoss.apply(tx - (x.softmax(axis) * tx).sum(axis, keepdim=True), *ctx.inputs[1:])
+        p_tx = sum_to(_mul(_softmax(x, axis, ctx.softmax), tx), _kept(x, axis))
+        return NllLoss.apply(_sub(tx, p_tx), *ctx.inputs[1:])
 
 
 class CrossEntropyGrad(Op):
@@ -269,7 +270,7 @@ class CrossEntropyGrad(Op):
         gx = e / s  # class-major, so g (shaped like the targets) broadcasts as is
         gx.reshape(-1)[flat] -= 1.0
         gx *= g * targets.w
-        return gx if gx.ndim == 1 else gx.T if gx.ndim == 2 else np.moveaxis(gx, 0, 1)
+        return _from_class_major(gx)
 
     @staticmethod
     def backward(ctx, h):
@@ -285,10 +286,31 @@ class CrossEntropyGrad(Op):
     def jvp(ctx, tg, tx, *_):
         (g, x, softmax, targets), axis = ctx.inputs, ctx.targets.axis
         w = targets.w if isinstance(targets.w, float) else Tensor._make(targets.w, None, 0, False)
-        p = x.softmax(axis)
+        p = _softmax(x, axis, softmax)
         pt = p * tx
         return CrossEntropyGrad.apply(tg, x, softmax, targets) + _per_class(g * w, targets) * (
             pt - p * pt.sum(axis, keepdim=True))
+
+
+def _from_class_major(a: np.ndarray) -> np.ndarray:
+    """An array of the kernel's class-major layout back in the input's (classes on axis 1)."""
+    return a if a.ndim == 1 else a.T if a.ndim == 2 else np.moveaxis(a, 0, 1)
+
+
+def _kept(x, axis: int) -> tuple:
+    """x's shape with the class axis summed to 1 (what sum_to makes a keepdim sum)."""
+    shape = list(x.array.shape)
+    shape[axis] = 1
+    return tuple(shape)
+
+
+def _softmax(x, axis: int, parts: tuple):
+    """softmax(x) along the class axis in a rule: the op when the result needs a history
+    (`recorded`), else e / s from what the forward kernel kept (parts: e, s, flat)."""
+    if recorded(x):
+        return x.softmax(axis)
+    e, s, _ = parts
+    return Tensor._make(_from_class_major(e / s), None, 0, False)
 
 
 def _per_class(c, targets):

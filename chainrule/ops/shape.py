@@ -14,17 +14,31 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Op
 
 
+def recorded(a, b=None) -> bool:
+    """Whether a rule's arithmetic on a (and b) must run as an op rather than in NumPy.
+
+    It must when its result needs a history: grad is enabled and an operand requires grad
+    (create_graph, forward-over-reverse), or an operand carries tangents at an active level
+    (forward-over-forward). A plain backward, or a first-order jvp, has neither: there the
+    rule helpers (sum_to, _scale, _mul, _sub, _add, _mm) compute in NumPy directly.
+    """
+    if _state.enabled and (a._requires_grad or (isinstance(b, Tensor) and b._requires_grad)):
+        return True
+    levels = _state.dual_levels
+    return bool(levels) and any(isinstance(v, Tensor) and v._tangents and
+                                any(k in v._tangents for k in levels) for v in (a, b))
+
+
 def sum_to(g, shape: tuple):
     """Sum the gradient `g` down to `shape`, undoing NumPy broadcasting (identity if equal).
 
-    Backward rules call this on every broadcast input. With no graph being recorded and no
-    dual level active (a plain backward) it sums in NumPy directly; under create_graph, or
-    when g may carry a tangent (forward-over-reverse), it runs the SumTo op.
+    Backward rules call this on every broadcast input; it runs the SumTo op when the result
+    needs a history (`recorded`), else sums in NumPy directly.
     """
     gshape = g.array.shape
     if gshape == shape:
         return g
-    if _state.enabled or _state.dual_levels:
+    if recorded(g):
         return SumTo.apply(g, tuple(shape))
     return Tensor._make(_sum_to(g.array, tuple(shape)), None, 0, False)
 
@@ -115,9 +129,9 @@ class Permute(Op):
 
 
 def _permute(g, axes: tuple):
-    """g with its axes reordered, in a backward rule: a NumPy view when nothing is recorded
-    and no dual level is active (a plain backward), else the Permute op, as `sum_to` does."""
-    if _state.enabled or _state.dual_levels:
+    """g with its axes reordered, in a backward rule: the Permute op when the result needs a
+    history (`recorded`), else a NumPy view, as `sum_to` does."""
+    if recorded(g):
         return Permute.apply(g, axes)
     return Tensor._make(g.array.transpose(axes), None, 0, False)
 

@@ -472,3 +472,85 @@ def test_user_function_jvp_of_the_wrong_shape_is_refused() -> None:
         x = fwad.make_dual(chainrule.ones(3), chainrule.ones(3))
         with pytest.raises(RuntimeError, match=r"Bad.jvp returned an invalid tangent.*\[3\]"):
             Bad.apply(x)
+
+
+# ---------------------------------------------------------------- inputs without a tangent
+ONE_SIDED = {
+    "matmul": lambda lib, a, b: a @ b,
+    "add_broadcast": lambda lib, a, b: a + b[0],
+    "sub": lambda lib, a, b: a - b.T,
+    "mul": lambda lib, a, b: a * b.T,
+    "div": lambda lib, a, b: a / (b.T * b.T + 1.0),
+    "pow": lambda lib, a, b: (a * a + 1.0) ** b.T,
+    "atan2": lambda lib, a, b: lib.atan2(a, b.T),
+    "maximum": lambda lib, a, b: lib.maximum(a, b.T),
+    "where": lambda lib, a, b: lib.where(a > 0, a, b.T),
+}
+
+
+@pytest.mark.parametrize("which", ["a", "b"])
+@pytest.mark.parametrize("name", list(ONE_SIDED))
+def test_an_input_without_a_tangent_adds_no_term(name, which) -> None:
+    """Rules with `materialize_tangents = False` get None for the input without a tangent."""
+    ta, tb = _rand(3, 3, seed=2), _rand(3, 3, seed=3)
+    _compare_with_torch(lambda lib, a, b: ONE_SIDED[name](lib, a, b),
+                        [_rand(3, 3), _rand(3, 3, seed=1)],
+                        [ta, None] if which == "a" else [None, tb])
+
+
+def test_a_first_order_jvp_runs_only_the_functions_own_ops() -> None:
+    """With no outer level and nothing requiring grad, the rules compute their tangents in
+    NumPy (the rule helpers) and skip the terms of inputs without a tangent: the only ops
+    that run are f's own and nll_loss, the linear part of cross_entropy's rule (it runs
+    inside that rule, so before cross_entropy's own op is reported)."""
+    fwad, F = chainrule.autograd.forward_ad, chainrule.nn.functional
+    x, w1, w2 = (chainrule.tensor(_rand(*s, seed=k)) for k, s in
+                 enumerate([(5, 4), (4, 6), (6, 3)]))
+    y = chainrule.tensor([0, 2, 1, 1, 0])
+    ran = []
+    with fwad.dual_level():
+        w = fwad.make_dual(w1, chainrule.tensor(_rand(4, 6, seed=9)))
+        reg = chainrule.autograd.observers.register(
+            forward=lambda ctx, outs, args: ran.append(ctx._fn.__name__))
+        try:
+            loss = F.cross_entropy((x @ w + 0.5).relu() @ w2, y)
+        finally:
+            reg.remove()
+        tangent = fwad.unpack_dual(loss).tangent
+    assert ran == ["MatMul", "Add", "Relu", "MatMul", "NllLoss", "CrossEntropy"]
+    tx, tw1, tw2 = (torch.tensor(_rand(*s, seed=k)) for k, s in
+                    enumerate([(5, 4), (4, 6), (6, 3)]))
+    _, ref = torch.func.jvp(lambda w: torch.nn.functional.cross_entropy(
+        (tx @ w + 0.5).relu() @ tw2, torch.tensor([0, 2, 1, 1, 0])), (tw1,),
+        (torch.tensor(_rand(4, 6, seed=9)),))
+    _same(tangent, ref, "loss tangent")
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=["chainrule", "torch"])
+def test_user_function_without_materialized_tangents_gets_none(lib) -> None:
+    """ctx.set_materialize_grads(False): jvp gets None, not zeros, for an input without one."""
+    seen = []
+
+    class Product(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.set_materialize_grads(False)
+            ctx.save_for_forward(a, b)
+            return a * b
+
+        @staticmethod
+        def backward(ctx, g):
+            raise AssertionError("not called in forward mode")
+
+        @staticmethod
+        def jvp(ctx, ta, tb):
+            seen.append((ta is None, tb is None))
+            a, b = ctx.saved_tensors
+            return ta * b if tb is None else ta * b + a * tb
+
+    fwad = _fwad(lib)
+    with fwad.dual_level():
+        a = fwad.make_dual(lib.tensor(_rand(3)), lib.tensor(_rand(3, seed=1)))
+        t = fwad.unpack_dual(Product.apply(a, lib.tensor(_rand(3, seed=2)))).tangent
+    assert seen == [(False, True)]
+    np.testing.assert_allclose(_np(t), _rand(3, seed=1) * _rand(3, seed=2))
