@@ -153,13 +153,21 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     return from_numpy_dtype(_np.promote_types(a.np, b.np))
 
 
+def compile(model=None, **options):
+    """torch.compile: trace once, replay as straight-line NumPy (chainrule/compiler)."""
+    from chainrule.compiler import compile as _compile
+
+    return _compile(model, **options)
+
+
 def einsum(equation, *operands):
     from chainrule.ops.einsum import einsum as _einsum
 
     return _einsum(equation, *operands)
 
 
-_SUBMODULES = ("nn", "optim", "utils", "datasets", "labs", "distributions", "testing", "func")
+_SUBMODULES = ("nn", "optim", "utils", "datasets", "labs", "distributions", "testing", "func",
+               "compiler")
 # torch's device modules, answered as PyTorch's CPU build answers them (chainrule._compat)
 _COMPAT = ("cuda", "backends", "accelerator")
 

@@ -1,0 +1,252 @@
+"""CompiledFunction and CompiledModule: the cache of traces, their guards and replays."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import linecache
+import re
+import types
+import warnings
+
+import numpy as np
+
+from chainrule.autograd import grad_mode, observers
+from chainrule.compiler import codegen
+from chainrule.compiler.guards import Walk, guard_source
+from chainrule.compiler.trace import GraphBreak, Trace, Tracer
+from chainrule.tensor import Tensor
+
+cache_size_limit = 8  # traces per function before it runs eagerly (torch._dynamo's default)
+
+
+def _T(array) -> Tensor:
+    """A Tensor for an array the replay made (no history: the replay has no graph)."""
+    if type(array) is not np.ndarray:  # a NumPy scalar (from a full reduction)
+        array = np.asarray(array)
+    return Tensor._make(array, None, 0, False)
+
+
+def _expect(value, expected, where: str):
+    if value != expected:
+        raise RuntimeError(
+            f"compiled function: {where} reads a value that differs from the traced call "
+            f"({value!r}; traced: {expected!r}), so eager execution would take another branch "
+            f"here. Run this call uncompiled to see what it does (compile(..., "
+            f"backend='eager')).")
+    return value
+
+
+class _Entry:
+    """One trace: its guard, its replay and the generated source."""
+
+    def __init__(self, guard, replay, source: str, filename: str, sites: list):
+        self.guard, self.replay, self.source = guard, replay, source
+        self.filename, self.sites = filename, sites
+
+
+class CompiledFunction:
+    """A function whose calls replay the trace whose guard they pass (module doc)."""
+
+    _count = 0
+
+    def __init__(self, fn, fullgraph: bool = False, eager: bool = False):
+        self._fn = fn
+        self._fullgraph = fullgraph
+        self._eager = eager  # True, or the reason it runs eagerly
+        self._entries: list[_Entry] = []
+        self._tries = 0
+        functools.update_wrapper(self, fn)
+
+    @property
+    def code(self) -> str | None:
+        """The generated source of the latest trace (None before the first)."""
+        return self._entries[-1].source if self._entries else None
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else types.MethodType(self, obj)
+
+    def __call__(self, *args, **kwargs):
+        if self._eager:
+            return self._fn(*args, **kwargs)
+        for entry in self._entries:
+            if entry.guard(args, kwargs):
+                return _run(entry, args, kwargs)
+        return self._trace(args, kwargs)
+
+    def _trace(self, args, kwargs):
+        if self._tries >= cache_size_limit:
+            self._give_up(f"it needed more than cache_size_limit={cache_size_limit} traces "
+                          f"(its guards kept failing, or it kept storing new tensors)")
+            return self._fn(*args, **kwargs)
+        if grad_mode._state.dual_levels or observers.forward or observers.node or \
+                observers.backward:
+            return self._fn(*args, **kwargs)  # forward mode or a tool is on: eager this call
+        self._tries += 1
+        walk = Walk()
+        walk.roots(self._fn, args, kwargs)
+        if walk.unguardable:
+            self._give_up(walk.unguardable)
+            return self._fn(*args, **kwargs)
+        tracer = Tracer(walk.arg_tensors, self._fullgraph)
+        with tracer:
+            result = self._fn(*args, **kwargs)
+        if tracer.broken:
+            self._give_up(tracer.broken)
+            return result
+        trace = Trace(tracer, result)
+        if not trace.escaped:  # else a warm-up call (an optimizer making its state)
+            self._entries.append(_build(self._fn, trace, walk))
+        return result
+
+    def _give_up(self, reason: str) -> None:
+        self._eager = reason
+        if self._fullgraph:
+            raise GraphBreak(f"chainrule.compile(fullgraph=True): {_name(self._fn)}: {reason}")
+        warnings.warn(f"chainrule.compile: {_name(self._fn)} runs eagerly from now on: {reason}",
+                      stacklevel=4)
+
+
+def _name(fn) -> str:
+    return getattr(fn, "__qualname__", None) or type(fn).__name__
+
+
+def _run(entry: _Entry, args, kwargs):
+    """Replay a trace; an error names the kernel and the user's line it came from."""
+    try:
+        return entry.replay(args, kwargs)
+    except Exception as error:
+        tb = error.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != entry.filename:
+            tb = tb.tb_next
+        if tb is not None:
+            op, site = entry.sites[tb.tb_lineno - 2] if tb.tb_lineno - 2 < len(entry.sites) \
+                else (None, None)
+            where = f"{site[0]}:{site[1]}" if site else "the traced function"
+            error.add_note(f"raised by the compiled replay of {where}"
+                           + (f" ({op})" if op else ""))
+        raise
+
+
+# ---------------------------------------------------------------------------- building
+def _build(fn, trace: Trace, walk: Walk) -> _Entry:
+    names, consts, header = _names(fn, trace, walk)
+    keep, footer = _effects(trace, walk, names, consts)
+    src = codegen.generate(trace, names, keep, header, footer, "_A, _KW")
+    consts.update(src.consts)
+    CompiledFunction._count += 1
+    filename = f"<chainrule.compile {_name(fn)} #{CompiledFunction._count}>"
+    text = "\n".join(src.lines) + "\n"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    scope = {"np": np, "_T": _T, "_expect": _expect, **consts}
+    exec(compile(text, filename, "exec"), scope)  # noqa: S102 - our own generated code
+    read = {id(t): a for _, t, a in trace.inputs if id(t) not in walk.arg_tensors}
+    guard_consts: dict = {}
+    expr = guard_source(walk, read, trace.touched, guard_consts)
+    guard = _guard(fn, expr, guard_consts)
+    sites = [(None, None)] * (len(header) + 1) + src.sites
+    return _Entry(guard, scope["replay"], text, filename, sites[1:])
+
+
+def _guard(fn, expr: str, consts: dict):
+    func = fn.__func__ if isinstance(fn, types.MethodType) else fn
+    scope = {"np": np, "_Tensor": Tensor, "_state": grad_mode._state, "_observers": observers,
+             "_ENABLED": grad_mode._state.enabled, **consts,
+             "G": getattr(func, "__globals__", {}),
+             "C": getattr(func, "__closure__", None) or (),
+             "S": getattr(fn, "__self__", None)}
+    exec(compile(f"def guard(A, KW):\n    return {expr}\n", "<chainrule.compile guard>",
+                 "exec"), scope)  # noqa: S102
+    return scope["guard"]
+
+
+def _names(fn, trace: Trace, walk: Walk):
+    """Readable names for the inputs; arguments' arrays are read at the top of the replay."""
+    names: dict[int, str] = {}
+    consts: dict[str, object] = {}
+    header: list[str] = []
+    params = _parameters(fn)
+    for n, t, array in trace.inputs:
+        path = walk.arg_tensors.get(id(t)) or walk.paths.get(id(t))
+        name = codegen._unique(_pretty(path, params, fn) if path else f"in{n}",
+                               {**consts, **{v: 0 for v in names.values()}})
+        names[n] = name
+        if id(t) in walk.arg_tensors:
+            header.append(f"{name} = _{path}.array")
+        else:
+            consts[name] = array
+    return names, consts, header
+
+
+def _parameters(fn) -> list:
+    try:
+        return list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return []
+
+
+def _pretty(path: str, params: list, fn) -> str:
+    """G['W1']._grad -> W1_grad;  S._modules['fc1']._parameters['weight'] -> fc1_weight."""
+    func = fn.__func__ if isinstance(fn, types.MethodType) else fn
+    free = getattr(getattr(func, "__code__", None), "co_freevars", ())
+    path = re.sub(r"^A\[(\d+)\]", lambda m: params[int(m.group(1))]
+                  if int(m.group(1)) < len(params) else f"arg{m.group(1)}", path)
+    path = re.sub(r"^C\[(\d+)\]\.cell_contents", lambda m: free[int(m.group(1))], path)
+    path = re.sub(r"^(G|KW)\['([^']*)'\]", r"\2", path)
+    path = re.sub(r"\._(modules|parameters|buffers)\[", "[", path)
+    path = path.replace("._grad", "_grad")
+    path = re.sub(r"\.param_groups\[\d+\]\['params'\]\[(\d+)\]", r"_p\1", path)
+    path = re.sub(r"\.(state|_scratch)\[o\d+\]", r"_\1", path)
+    path = re.sub(r"^S\b", "self", path)
+    return re.sub(r"\W+", "_", path).strip("_") or "x"
+
+
+def _effects(trace: Trace, walk: Walk, names: dict, consts: dict):
+    """The variables the replay must keep, and the lines that hand them to Tensors."""
+    keep: set[int] = set()
+    footer: list[str] = []
+    held: dict[int, str] = {}
+
+    def tensor(value) -> str:
+        if value is None:
+            return "None"
+        how, x = value
+        if how == "new":
+            keep.add(x)
+            return f"_T({names.get(x, f't{x}')})"
+        return _object(x)
+
+    def _object(t) -> str:
+        path = walk.arg_tensors.get(id(t))
+        if path is not None:
+            return "_" + path
+        if id(t) not in held:
+            hint = _pretty(walk.paths.get(id(t), "obj"), [], _object)
+            held[id(t)] = codegen._unique(f"{hint}_t", consts)
+            consts[held[id(t)]] = t
+        return held[id(t)]
+
+    for t, value in trace.grad_sets:
+        footer.append(f"{_object(t)}._grad = {tensor(value)}")
+    for t, n in trace.array_sets:
+        keep.add(n)
+        footer.append(f"{_object(t)}.array = {names.get(n, f't{n}')}")
+
+    def result(r) -> str:
+        kind, x = r
+        if kind == "tensor":
+            return tensor(x)
+        if kind in ("tuple", "list"):
+            inner = ", ".join(result(v) for v in x)
+            return f"({inner},)" if kind == "tuple" and len(x) == 1 else \
+                f"({inner})" if kind == "tuple" else f"[{inner}]"
+        if kind == "value":
+            return repr(x)
+        return _object(x)
+
+    footer.append(f"return {result(trace.result)}")
+    return keep, footer
+
+
+class CompiledModule:
+    pass
