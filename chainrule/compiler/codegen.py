@@ -20,8 +20,6 @@ import numpy as np
 
 from chainrule.compiler.trace import Ref, Trace
 
-_unbound_method = type(np.ndarray.sum)
-_ndarray_methods = {name for name in dir(np.ndarray)}
 
 
 class Source:
@@ -77,7 +75,7 @@ class Source:
             return f"np.dtype({str(x)!r})"
         if isinstance(x, type) and issubclass(x, np.generic) and getattr(np, x.__name__, 0) is x:
             return f"np.{x.__name__}"
-        if x in (float, int, bool, complex):
+        if x is float or x is int or x is bool or x is complex:
             return x.__name__
         if isinstance(x, np.generic) and repr(x).startswith("np.") and \
                 np.isfinite(x if x.dtype.kind in "fc" else 0):
@@ -119,7 +117,7 @@ class Source:
             kwargs["out"] = _OutName(out_name)
         elif type(kwargs.get("out")) is tuple and len(kwargs["out"]) == 1:
             kwargs["out"] = kwargs["out"][0]
-        if isinstance(fn, _unbound_method) and fn.__name__ in _ndarray_methods:
+        if getattr(np.ndarray, getattr(fn, "__name__", "-"), None) is fn:  # a method
             return self._method(fn.__name__, args, kwargs)
         params = [self.value(a) for a in args]
         params += [f"{k}={v.text if type(v) is _OutName else self.value(v)}"

@@ -131,7 +131,7 @@ def _run(entry: _Entry, args, kwargs):
 # ---------------------------------------------------------------------------- building
 def _build(fn, trace: Trace, walk: Walk) -> _Entry:
     names, consts, header = _names(fn, trace, walk)
-    keep, footer = _effects(trace, walk, names, consts)
+    keep, footer = _effects(fn, trace, walk, names, consts)
     src = codegen.generate(trace, names, keep, header, footer, "_A, _KW")
     consts.update(src.consts)
     CompiledFunction._count += 1
@@ -196,12 +196,12 @@ def _pretty(path: str, params: list, fn) -> str:
     path = re.sub(r"\._(modules|parameters|buffers)\[", "[", path)
     path = path.replace("._grad", "_grad")
     path = re.sub(r"\.param_groups\[\d+\]\['params'\]\[(\d+)\]", r"_p\1", path)
-    path = re.sub(r"\.(state|_scratch)\[o\d+\]", r"_\1", path)
+    path = re.sub(r"\._?(state|scratch)\[o\d+\]", r"_\1", path)
     path = re.sub(r"^S\b", "self", path)
     return re.sub(r"\W+", "_", path).strip("_") or "x"
 
 
-def _effects(trace: Trace, walk: Walk, names: dict, consts: dict):
+def _effects(fn, trace: Trace, walk: Walk, names: dict, consts: dict):
     """The variables the replay must keep, and the lines that hand them to Tensors."""
     keep: set[int] = set()
     footer: list[str] = []
@@ -221,7 +221,7 @@ def _effects(trace: Trace, walk: Walk, names: dict, consts: dict):
         if path is not None:
             return "_" + path
         if id(t) not in held:
-            hint = _pretty(walk.paths.get(id(t), "obj"), [], _object)
+            hint = _pretty(walk.paths.get(id(t), "obj"), _parameters(fn), fn)
             held[id(t)] = codegen._unique(f"{hint}_t", consts)
             consts[held[id(t)]] = t
         return held[id(t)]

@@ -182,6 +182,8 @@ def guard_source(walk: Walk, read: dict, touched: dict, consts: dict) -> str:
 
 def _checks(path, kind, obj, facts, walk, read, touched, consts) -> list:
     if kind == "value":
+        if obj is None or isinstance(obj, bool):
+            return [f"{path} is {obj}"]
         if isinstance(obj, float) and obj != obj:
             return [f"{path} != {path}"]
         return [f"type({path}) is {type(obj).__name__}", f"{path} == {_literal(obj)}"]

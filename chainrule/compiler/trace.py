@@ -187,6 +187,8 @@ class Tracer:
 
     def _factory(self, fn):
         def factory(*args, **kwargs):
+            if sys._getframe(1).f_code.co_filename.startswith(_SKIP[0]):
+                return fn(*args, **kwargs)  # NumPy's own use (np.broadcast_shapes' scratch)
             if fn in _SAME_MEMORY:
                 a = args[0] if args else kwargs.get("a")
                 if type(a) is TraceArray and kwargs.get("dtype", a.dtype) == a.dtype and (
@@ -336,7 +338,7 @@ class Tracer:
             return t(self.encode(v, ins) for v in x)
         if t is dict:
             return {k: self.encode(v, ins) for k, v in x.items()}
-        if isinstance(x, np.ndarray):
+        if isinstance(x, np.ndarray) and (x.flags.writeable or x.base is not None):
             self.graph_break("a NumPy array that no Tensor holds (its values would be fixed "
                              "in the trace)", self._site())
         elif isinstance(x, Tensor):
@@ -352,7 +354,8 @@ class Tracer:
         return op, site
 
     def _site(self):
-        return _find_site(3)[1]
+        op, site = _find_site(3)
+        return site + (op,) if site and op else site
 
     # ---- values read into Python ----
     def value_read(self, a: TraceArray, how: str, value) -> None:
@@ -372,6 +375,8 @@ class Tracer:
 
     def graph_break(self, what: str, site) -> None:
         where = f"{site[0]}:{site[1]}" if site else "an unknown line"
+        if site and len(site) > 2:
+            where += f" (in {site[2]})"
         message = (f"{what} at {where}: the trace would depend on the value, so it cannot be "
                    f"replayed")
         if self.fullgraph:
