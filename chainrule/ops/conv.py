@@ -221,32 +221,21 @@ class ConvWeightGrad(Op):
 class MaxPool2d(Op):
     """Max over each window; the first maximum in row-major tap order wins (PyTorch's choice).
 
-    forward:   separably, as max over a window = max over its rows of the max within a row:
-               wmax, wi = max and first argmax over each window's columns   (every row)
-               out, idx = max over the window's rows of wmax, and i * kw + wi of the first
-                          row that attains it                     (xp padded with -inf)
+    forward:   cols = pool_cols(xp)           (kh*kw, N, C, oh, ow): tap t of every window,
+                                              xp padded with -inf
+               out, idx = max over t of cols[t], and the first t that attains it
     backward:  gx = _PoolScatter(g, idx)     # g goes to the argmax of its window, summed
                                              # where windows overlap
     jvp:       t_out = _PoolGather(tx, idx)  # the tangent at each window's argmax
     saved:     idx (int8 tap numbers, constant)
     edges:     ties: only the first maximum (row-major) gets the gradient. A NaN makes out
-               NaN; its gradient then goes to the window's first tap.
+               NaN; its gradient goes to the window's last NaN tap (PyTorch's CPU kernel).
     """
 
     @staticmethod
     def forward(ctx, x, geo):
-        xp = _pad(x, geo, -np.inf)
-        wmax, wi = _first_max([xp[..., j * geo.dw:j * geo.dw + geo.sw * (geo.ow - 1) + 1:geo.sw]
-                               for j in range(geo.kw)], np.int8 if geo.kw < 128 else np.int32)
-        rows = [slice(i * geo.dh, i * geo.dh + geo.sh * (geo.oh - 1) + 1, geo.sh)
-                for i in range(geo.kh)]
-        out, best = _first_max([wmax[:, :, r] for r in rows], np.int32 if geo.kh > 127 else np.int8)
-        taps = geo.kh * geo.kw
-        idx = np.empty(out.shape, dtype=np.int8 if taps < 128 else np.int32)
-        idx[...] = wi[:, :, rows[0]]
-        for i in range(1, geo.kh):
-            np.copyto(idx, wi[:, :, rows[i]] + idx.dtype.type(i * geo.kw), where=best == i)
-        ctx.idx, ctx.geo, ctx.x_shape = idx, geo, x.shape
+        out, ctx.idx = _first_argmax(_pool_cols(_pad(x, geo, -np.inf), geo))
+        ctx.geo, ctx.x_shape = geo, x.shape
         return out
 
     @staticmethod
@@ -258,19 +247,41 @@ class MaxPool2d(Op):
         return _PoolGather.apply(tx, ctx.idx, ctx.geo)
 
 
-def _first_max(candidates: list, index_dtype) -> tuple:
-    """Elementwise max of the candidates and the index of the first one that attains it."""
-    out = candidates[0].copy()
-    if len(candidates) == 1:
-        return out, np.zeros(out.shape, dtype=index_dtype)
-    better = candidates[1] > out
-    which = better.astype(index_dtype)
-    np.maximum(out, candidates[1], out=out)
-    for k in range(2, len(candidates)):
-        np.greater(candidates[k], out, out=better)  # strictly: an earlier equal one stays
-        np.copyto(which, k, where=better)
-        np.maximum(out, candidates[k], out=out)
-    return out, which
+def _pool_cols(xp: np.ndarray, geo: Geometry) -> np.ndarray:
+    """(kh*kw, N, C, oh, ow): the taps of every window, tap-major and contiguous, so that the
+    reductions over taps run on whole contiguous planes (one strided copy of the input)."""
+    n, c = xp.shape[:2]
+    s0, s1, s2, s3 = xp.strides
+    win = as_strided(xp, (geo.kh, geo.kw, n, c, geo.oh, geo.ow),
+                     (s2 * geo.dh, s3 * geo.dw, s0, s1, s2 * geo.sh, s3 * geo.sw),
+                     writeable=False)
+    return win.reshape(geo.kh * geo.kw, n, c, geo.oh, geo.ow)
+
+
+def _first_argmax(cols: np.ndarray) -> tuple:
+    """(max over t of cols[t], the first t attaining it): a running max over the taps, where
+    a tap strictly greater takes over (ties keep the earlier). Where the max is NaN, the last
+    NaN tap, as PyTorch's kernel (which takes any NaN and keeps it)."""
+    taps = len(cols)
+    dt = np.int8 if taps < 128 else np.int32
+    out = cols[0].copy()
+    idx = np.zeros(out.shape, dtype=dt)
+    better, step = np.empty(out.shape, dtype=bool), np.empty(out.shape, dtype=dt)
+    for t in range(1, taps):
+        np.greater(cols[t], out, out=better)
+        np.maximum(out, cols[t], out=out)
+        np.multiply(better, t, out=step)
+        np.maximum(idx, step, out=idx)  # t grows: a later winner is the larger number
+    if taps > 1 and np.isnan(out).any():
+        for t in range(taps):
+            np.copyto(idx, t, where=np.isnan(cols[t]))
+    return out, idx
+
+
+def _tiles(geo: Geometry, hp: int, wp: int) -> bool:
+    """The windows cover the padded input exactly once (stride == kernel, no dilation)."""
+    return (geo.dh == geo.dw == 1 and geo.sh == geo.kh and geo.sw == geo.kw
+            and geo.oh * geo.sh == hp and geo.ow * geo.sw == wp)
 
 
 def _disjoint(geo: Geometry) -> bool:
@@ -281,24 +292,31 @@ def _disjoint(geo: Geometry) -> bool:
 class _PoolScatter(Op):
     """Each window's gradient placed at its argmax tap (the transpose of _PoolGather).
 
-    forward:   out = crop(sum over taps t of place(g where idx == t, tap t))
+    forward:   out = crop(sum over taps t of place(g * [idx == t], tap t))   # one strided
+                                             # write per tap; a plain write where windows
+                                             # are disjoint, nothing to zero where they tile
     backward:  gg = _PoolGather(h, idx)
     jvp:       t_out = _PoolScatter(tg, idx)
+    edges:     a non-finite g is placed with where(idx == t, g, 0), so that it stays at its
+               argmax (inf * 0 would be NaN)
     """
 
     @staticmethod
     def forward(ctx, g, idx, geo, x_shape):
         ctx.idx, ctx.geo = idx, geo
         n, c, h, w = x_shape
-        gxp = np.zeros((n, c, h + geo.pt + geo.pb, w + geo.pl + geo.pr), dtype=g.dtype)
-        zero, disjoint = g.dtype.type(0), _disjoint(geo)
-        for i in range(geo.kh):
-            for j in range(geo.kw):
-                part = np.where(idx == i * geo.kw + j, g, zero)
-                if disjoint:  # each element is written once: no read-modify-write needed
-                    gxp[_tap(geo, i, j)] = part
-                else:
-                    gxp[_tap(geo, i, j)] += part
+        hp, wp = h + geo.pt + geo.pb, w + geo.pl + geo.pr
+        tiles, disjoint = _tiles(geo, hp, wp), _disjoint(geo)
+        gxp = (np.empty if tiles else np.zeros)((n, c, hp, wp), dtype=g.dtype)
+        hit = np.empty(idx.shape, dtype=bool)
+        finite = bool(np.isfinite(g).all())
+        for t in range(geo.kh * geo.kw):
+            np.equal(idx, t, out=hit)
+            dst = gxp[_tap(geo, *divmod(t, geo.kw))]
+            if finite and disjoint:
+                np.multiply(g, hit, out=dst)
+            else:
+                dst += np.multiply(g, hit) if finite else np.where(hit, g, g.dtype.type(0))
         return _crop(gxp, geo)
 
     @staticmethod
@@ -313,7 +331,7 @@ class _PoolScatter(Op):
 class _PoolGather(Op):
     """h read at each window's argmax tap (max_pool2d with the argmax fixed; linear in h).
 
-    forward:   out[window] = pad(h)[tap idx[window] of window]
+    forward:   out[window] = pool_cols(pad(h))[idx[window], window]
     backward:  gh = _PoolScatter(g, idx)
     jvp:       t_out = _PoolGather(th, idx)
     """
@@ -321,12 +339,8 @@ class _PoolGather(Op):
     @staticmethod
     def forward(ctx, h, idx, geo):
         ctx.idx, ctx.geo, ctx.x_shape = idx, geo, h.shape
-        hp = _pad(h, geo)
-        out = np.zeros(idx.shape, dtype=h.dtype)
-        for i in range(geo.kh):
-            for j in range(geo.kw):
-                np.copyto(out, hp[_tap(geo, i, j)], where=idx == i * geo.kw + j)
-        return out
+        cols = _pool_cols(_pad(h, geo), geo)
+        return np.take_along_axis(cols, idx[None].astype(np.intp), 0)[0]
 
     @staticmethod
     def backward(ctx, g):
