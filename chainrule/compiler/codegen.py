@@ -21,7 +21,6 @@ import numpy as np
 from chainrule.compiler.trace import Ref, Trace
 
 
-
 class Source:
     """Names, constants and lines of the generated function, built by `generate`."""
 
@@ -159,10 +158,10 @@ def _unique(hint: str, taken) -> str:
 
 
 # ---------------------------------------------------------------------------- liveness
-def last_uses(trace: Trace) -> dict:
+def last_uses(trace: Trace, instrs: list) -> dict:
     """group -> index of the last instruction that reads or writes a variable of it."""
     last: dict[int, int] = {}
-    for i, ins in enumerate(trace.instrs):
+    for i, ins in enumerate(instrs):
         for n in _refs(ins.args) + _refs(ins.kwargs) + list(ins.writes):
             last[trace.vars[n].group] = i
     return last
@@ -189,19 +188,20 @@ def _reusable(ins, trace: Trace, keep: set) -> bool:
 
 # ---------------------------------------------------------------------------- the body
 def generate(trace: Trace, names: dict, keep: set, header: list[str], footer: list[str],
-             params: str) -> Source:
-    """The source of `def replay(params):` with the trace's kernels, in order."""
+             params: str, instrs: list | None = None, name: str = "replay") -> Source:
+    """The source of `def name(params):` with the kernels (the trace's, or `instrs`)."""
     src = Source(trace, names, keep)
+    instrs = trace.instrs if instrs is None else instrs
     kept = {trace.vars[n].group for n in keep}
     ends: dict[int, list] = {}  # instruction -> groups whose last use it is
-    for group, end in last_uses(trace).items():
+    for group, end in last_uses(trace, instrs).items():
         if group not in kept and trace.vars[group].owns and trace.vars[group].group == group:
             ends.setdefault(end, []).append(group)
     free: dict[tuple, list] = {}  # layout -> names of temporaries whose memory is free
     owner: dict[int, str] = {}  # group -> the name whose memory it uses
     shown = None
     body: list[str] = list(header)
-    for i, ins in enumerate(trace.instrs):
+    for i, ins in enumerate(instrs):
         if ins.site != shown and ins.site is not None:
             shown = ins.site
             body.append(_statement(ins.site))
@@ -220,7 +220,7 @@ def generate(trace: Trace, names: dict, keep: set, header: list[str], footer: li
             if group in owner:
                 v = trace.vars[group]
                 free.setdefault((v.shape, v.dtype, v.strides), []).append(owner[group])
-    src.lines = [f"def replay({params}):"] + ["    " + b for b in body + footer]
+    src.lines = [f"def {name}({params}):"] + ["    " + b for b in body + footer]
     return src
 
 

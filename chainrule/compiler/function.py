@@ -12,9 +12,11 @@ import warnings
 import numpy as np
 
 from chainrule.autograd import grad_mode, observers
+from chainrule.autograd.function import Function
 from chainrule.compiler import codegen
 from chainrule.compiler.guards import Walk, guard_source
 from chainrule.compiler.trace import GraphBreak, Trace, Tracer
+from chainrule.nn import Module
 from chainrule.tensor import Tensor
 
 cache_size_limit = 8  # traces per function before it runs eagerly (torch._dynamo's default)
@@ -91,11 +93,14 @@ class CompiledFunction:
         tracer = Tracer(walk.arg_tensors, self._fullgraph)
         with tracer:
             result = self._fn(*args, **kwargs)
+            joint = _trace_backward(tracer, result, walk) if _live(result) else None
         if tracer.broken:
             self._give_up(tracer.broken)
             return result
         trace = Trace(tracer, result)
-        if not trace.escaped:  # else a warm-up call (an optimizer making its state)
+        if joint is not None:
+            self._entries.append(_build_joint(self._fn, trace, walk, joint))
+        elif not trace.escaped:  # else a warm-up call (an optimizer making its state)
             self._entries.append(_build(self._fn, trace, walk))
         return result
 
@@ -179,6 +184,9 @@ def _names(fn, trace: Trace, walk: Walk):
 
 
 def _parameters(fn) -> list:
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, Module) and fn.__name__ == "__call__":
+        fn = owner.forward  # a compiled Module: name the arguments as its forward does
     try:
         return list(inspect.signature(fn).parameters)
     except (TypeError, ValueError):
@@ -248,5 +256,167 @@ def _effects(fn, trace: Trace, walk: Walk, names: dict, consts: dict):
     return keep, footer
 
 
-class CompiledModule:
-    pass
+# ---------------------------------------------------------------------------- joint mode
+def _outputs(result) -> list:
+    if isinstance(result, Tensor):
+        return [result]
+    if type(result) in (tuple, list):
+        return [r for r in result if isinstance(r, Tensor)]
+    return []
+
+
+def _live(result) -> bool:
+    """Whether the result carries a graph that a backward() outside will run."""
+    return any(o._requires_grad and o.grad_fn is not None and not o.grad_fn._freed
+               for o in _outputs(result))
+
+
+class _Joint:
+    """What a joint trace knows besides its kernels: where forward ends, what it returns."""
+
+    def __init__(self, split, outputs, differentiable, inputs, grads):
+        self.split = split  # instructions before it are forward's, after it backward's
+        self.outputs = outputs  # variables of the returned tensors
+        self.differentiable = differentiable  # which of them have a grad_fn in eager
+        self.inputs = inputs  # the tensors that receive gradients
+        self.grads = grads  # the variable of each one's gradient (None: unused)
+
+
+def _trace_backward(tracer: Tracer, result, walk: Walk) -> _Joint:
+    """With forward traced, trace the backward from placeholder output gradients to every
+    tensor that requires grad (AOTAutograd's joint graph): the replay's one node runs it."""
+    from chainrule.autograd.engine import run_backward
+
+    outs = _outputs(result)
+    split = len(tracer.instrs)
+    live = [o for o in outs if o._requires_grad and o.grad_fn is not None]
+    inputs = [t for t in tracer.touched.values() if t._requires_grad]
+    seeds = [Tensor._make(tracer.placeholder(o.array.shape, o.array.dtype), None, 0, False)
+             for o in live]
+    grads = run_backward(live, seeds, retain_graph=True, create_graph=False, inputs=inputs,
+                         allow_unused=True, accumulate=False)
+    return _Joint(split, [o.array._node[1] for o in outs],
+                  [any(o is x for x in live) for o in outs], inputs,
+                  [None if g is None else g.array._node[1] for g in grads])
+
+
+def _build_joint(fn, trace: Trace, walk: Walk, joint: _Joint) -> _Entry:
+    """Forward and backward as two generated functions behind one Function (one node)."""
+    names, consts, header = _names(fn, trace, walk)
+    forward, backward = trace.instrs[:joint.split], trace.instrs[joint.split:]
+    ready = {n for n, t, _ in trace.inputs if id(t) in walk.arg_tensors}
+    for ins in forward:
+        if ins.kind == "call":
+            ready.update(n for n in (ins.out if type(ins.out) is tuple else [ins.out])
+                         if n is not None)
+    needed = {n for ins in backward for n in codegen._refs(ins.args) + codegen._refs(ins.kwargs)}
+    saved = sorted((needed | {g for g in joint.grads if g is not None}) & ready)
+    for k, n in enumerate(trace.seeds):
+        names[n] = f"grad_out{k}"
+    out = ", ".join(codegen.Source(trace, names, set()).var(n) for n in joint.outputs)
+    keep = set(joint.outputs) | set(saved)
+    kept = _tuple(names.get(n, f"t{n}") for n in saved)
+    src_f = codegen.generate(trace, names, keep, header, [f"return ({out},), {kept}"],
+                             "_A, _KW", forward, "forward")
+    grads = ", ".join("None" if g is None else names.get(g, f"t{g}") for g in joint.grads)
+    unpack = [f"{kept} = _S", f"{_tuple(f'grad_out{k}' for k in range(len(trace.seeds)))} = _G"]
+    src_b = codegen.generate(trace, names, keep | {g for g in joint.grads if g is not None},
+                             unpack, [f"return ({grads},)"], "_S, _G", backward, "backward")
+    consts.update(src_f.consts)
+    consts.update(src_b.consts)
+    text = "\n".join(src_f.lines) + "\n\n\n" + "\n".join(src_b.lines) + "\n"
+    CompiledFunction._count += 1
+    filename = f"<chainrule.compile {_name(fn)} #{CompiledFunction._count}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    scope = {"np": np, "_T": _T, "_expect": _expect, **consts}
+    exec(compile(text, filename, "exec"), scope)  # noqa: S102 - our own generated code
+    read = {id(t): a for _, t, a in trace.inputs if id(t) not in walk.arg_tensors}
+    guard_consts: dict = {}
+    guard = _guard(fn, guard_source(walk, read, trace.touched, guard_consts), guard_consts)
+    graph = _JointGraph(scope["forward"], scope["backward"], joint, walk, trace.result)
+    sites = [(None, None)] * (len(header)) + src_f.sites
+    return _Entry(guard, graph.replay, text, filename, sites)
+
+
+def _tuple(names) -> str:
+    names = list(names)
+    return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})"
+
+
+class _JointGraph:
+    """A joint trace's replay: the forward function inside one node whose backward is the
+    traced backward function (so `loss.backward()` outside runs it as one step)."""
+
+    def __init__(self, forward, backward, joint: _Joint, walk: Walk, result):
+        self.forward, self.backward = forward, backward
+        self.differentiable = joint.differentiable
+        self.inputs = [(walk.arg_tensors.get(id(t)), t) for t in joint.inputs]
+        self.result = result
+
+    def replay(self, args, kwargs):
+        tensors = [t if path is None else _argument(path, args, kwargs)
+                   for path, t in self.inputs]
+        outs = CompiledGraph.apply(*tensors, graph=self, call=(args, kwargs))
+        outs = outs if type(outs) is tuple else (outs,)
+        kind = self.result[0]
+        if kind == "tensor":
+            return outs[0]
+        return tuple(outs) if kind == "tuple" else list(outs)
+
+
+def _argument(path: str, args, kwargs):
+    """The tensor at a guard path into the arguments: A[0], A[1][2], KW['x']."""
+    return eval(path, {"A": args, "KW": kwargs})  # noqa: S307 - a path the Walk wrote
+
+
+class CompiledGraph(Function):
+    """One node for a compiled function's traced forward and backward (AOTAutograd's)."""
+
+    array_forward = True
+    grad_fn_name = "CompiledFunctionBackward"
+
+    @staticmethod
+    def forward(ctx, *arrays, graph, call):
+        outs, saved = graph.forward(*call)
+        ctx.graph, ctx.kept = graph, saved
+        still = [o for o, d in zip(outs, graph.differentiable) if not d]
+        if still:
+            ctx.mark_non_differentiable(*still)
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if grad_mode._state.enabled:
+            raise RuntimeError(
+                "backward(create_graph=True) through a compiled Module or function: its "
+                "backward is traced NumPy code, which records no graph. Call the uncompiled "
+                "module (compiled._orig_mod) where you need higher derivatives.")
+        seeds = tuple(g.array for g, d in zip(grads, ctx.graph.differentiable) if d)
+        result = ctx.graph.backward(ctx.kept, seeds)
+        return tuple(None if r is None else _T(r) for r in result)
+
+
+class CompiledModule(Module):
+    """torch.compile(module): the module's calls compiled (OptimizedModule in PyTorch).
+
+    The original module is `_orig_mod` (so state_dict keys start with `_orig_mod.`, as
+    PyTorch's); its other attributes, train(), eval(), parameters() pass through.
+    """
+
+    def __init__(self, mod: Module, fullgraph: bool = False, eager: bool = False):
+        super().__init__()
+        self._orig_mod = mod
+        self.__dict__["_compiled"] = CompiledFunction(mod.__call__, fullgraph, eager)
+
+    def forward(self, *args, **kwargs):
+        return self._compiled(*args, **kwargs)
+
+    @property
+    def code(self) -> str | None:
+        return self._compiled.code
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self._modules["_orig_mod"], name)

@@ -35,6 +35,7 @@ _LABS = os.path.join(_PKG, "labs") + os.sep
 _SKIP = (os.path.dirname(np.__file__) + os.sep, os.path.dirname(os.path.abspath(__file__)))
 _view = np.ndarray.view
 _asarray = np.asarray  # the tracer's own calls must not be recorded (np.asarray is patched)
+_ones = np.ones
 _SAME_MEMORY = (np.asarray, np.asanyarray, np.ascontiguousarray)  # (the last: if contiguous)
 _ARRAY_SLOT = Tensor.__dict__["array"]
 _GRAD_SLOT = Tensor.__dict__["_grad"]
@@ -98,6 +99,7 @@ class Trace:
         self.instrs = tracer.instrs
         self.vars = tracer.vars
         self.inputs = tracer.input_vars  # [(var, tensor, array)]
+        self.seeds = tracer.seeds
         self.grad_sets, self.array_sets = tracer.final_effects()
         self.result = tracer.encode_result(result)
         self.touched = tracer.touched
@@ -141,6 +143,7 @@ class Tracer:
         self.broken = None
         self.node_stack: list = []
         self.node_sites: dict[int, tuple] = {}
+        self.seeds: list[int] = []  # placeholders: gradients handed to a joint backward
         self.accounted: set[int] = set()  # born Tensors the replay makes again (effects, result)
         self._undo: list = []
 
@@ -219,6 +222,13 @@ class Tracer:
         self.touched[id(t)] = t
         self.restore.append((t, a, traced))
         return traced
+
+    def placeholder(self, shape: tuple, dtype) -> TraceArray:
+        """An input the replay is handed per call (a gradient arriving from outside)."""
+        ones = _ones(shape, dtype)
+        n = self._new_var(ones, ())
+        self.seeds.append(n)
+        return self._traced(ones, n)
 
     def _set_array(self, t, value) -> None:
         try:
