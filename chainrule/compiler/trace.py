@@ -341,14 +341,14 @@ class Tracer:
                 return Ref(node[1])
             if node is None:
                 self.graph_break("a NumPy call that the tracer cannot record", self._site())
-            else:
-                self.graph_break("an array from another trace", self._site())
-            return x
+            # else an array that an earlier trace made and the library kept (a cache of
+            # index arrays): read by reference, as eager would read it
+            return _view(x, np.ndarray)
         if t is tuple or t is list:
             return t(self.encode(v, ins) for v in x)
         if t is dict:
             return {k: self.encode(v, ins) for k, v in x.items()}
-        if isinstance(x, np.ndarray) and (x.flags.writeable or x.base is not None):
+        if isinstance(x, np.ndarray) and not _constant(x):
             self.graph_break("a NumPy array that no Tensor holds (its values would be fixed "
                              "in the trace)", self._site())
         elif isinstance(x, Tensor):
@@ -451,6 +451,15 @@ class Tracer:
         gc.collect(0)  # the youngest generation: where a step's short-lived cycles are
         return sum(1 for k, ref in self.born.items()
                    if ref() is not None and k not in self.accounted)
+
+
+def _constant(a: np.ndarray) -> bool:
+    """A read-only array whose memory no one can write: a lookup table, safe to keep."""
+    while a is not None and isinstance(a, np.ndarray):
+        if a.flags.writeable:
+            return False
+        a = a.base
+    return True
 
 
 def _short(site) -> str:

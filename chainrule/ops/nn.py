@@ -15,7 +15,6 @@ Tensors: they get no gradient slot. Glossary: x input, t target, w weight, g ups
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
@@ -222,7 +221,7 @@ class CrossEntropy(Op):
         flat += _arange(safe.size).reshape(safe.shape)
         m = np.maximum.reduce(a, 0, initial=-np.inf)
         # sum(m * m) is finite unless a logit is inf or nan (or the sum overflows): one BLAS call
-        if math.isfinite(np.vdot(m, m)):
+        if np.isfinite(np.vdot(m, m)):
             e, s, loss = _log_softmax_parts(a, m, flat)
         else:  # an inf or nan logit: nan where PyTorch has nan, without NumPy's warnings
             with np.errstate(invalid="ignore", divide="ignore", over="ignore"):

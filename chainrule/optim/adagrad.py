@@ -51,9 +51,11 @@ class Adagrad(Optimizer):
         s1, s2 = self._buffers(p)
         step_t = state["step"].array
         step_t += 1
-        step = float(step_t)
+        # float64 array arithmetic (not float(step)): the same numbers as Python floats, and
+        # a compiled step (chainrule.compile) sees them as kernels instead of a value read
+        step = step_t.astype(np.float64)
         g = self._prepare_grad(g, a, group, lr, s1, s2)
-        clr = lr / (1 + (step - 1) * lr_decay)
+        clr = (lr / (1 + (step - 1) * lr_decay)).astype(a.dtype)  # as torch: a scalar of p's type
         s = state["sum"].array
         np.multiply(g, g, out=s2)
         s += s2
