@@ -21,6 +21,8 @@ observers see each pass before it starts, `node` observers wrap each node's back
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from chainrule.autograd import forward_ad, grad_mode, graph, observers
@@ -231,11 +233,9 @@ def _observed(node: Node, buf: list):
     Observers nest, the first registered outermost: each gets (node, buf, run) and returns
     what `run()` returns, so it can look at the gradients, check them or annotate an error.
     """
-    def run(k: int = 0):
-        if k == len(observers.node):
-            return _call_backward(node, buf)
-        return observers.node[k](node, buf, lambda: run(k + 1))
-
+    run = functools.partial(_call_backward, node, buf)
+    for observe in reversed(observers.node):  # built inside out (no closure cycle keeps buf)
+        run = functools.partial(observe, node, buf, run)
     return run()
 
 
