@@ -262,11 +262,15 @@ class Tracer:
     # ------------------------------------------------------------------ recording
     def call(self, fn, args: tuple, kwargs: dict):
         """Run fn on plain arrays and record it; return its result as TraceArrays."""
+        flat = plain(args)
         self.depth += 1
         try:
-            result = fn(*plain(args), **plain(kwargs))
+            result = fn(*flat, **plain(kwargs))
         finally:
             self.depth -= 1
+        for a, p in zip(args, flat):
+            if p is result and type(a) is TraceArray and a._node and a._node[0] is self:
+                return a  # its argument, untouched (astype(copy=False) of the same dtype)
         ins: list = []
         enc_args, enc_kwargs = self.encode(args, ins), self.encode(kwargs, ins)
         writes = self._writes(fn, enc_args, enc_kwargs)
