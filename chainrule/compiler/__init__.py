@@ -54,12 +54,13 @@ Arguments, as torch.compile's:
 from __future__ import annotations
 
 import functools
-import warnings
 
+from chainrule.compiler import arrays
 from chainrule.compiler.function import CompiledFunction, CompiledModule, cache_size_limit
 from chainrule.compiler.trace import GraphBreak
 
-__all__ = ["compile", "GraphBreak", "CompiledFunction", "CompiledModule", "cache_size_limit"]
+__all__ = ["compile", "reset", "is_compiling", "GraphBreak", "CompiledFunction", "CompiledModule",
+           "cache_size_limit"]
 
 MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 BACKENDS = ("inductor", "aot_eager", "eager")
@@ -99,8 +100,11 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, mode=None, bac
 
 
 def reset() -> None:
-    """Forget every trace (torch._dynamo.reset)."""
-    CompiledFunction.reset_all()
+    """Forget every trace of every compiled function (torch.compiler.reset)."""
+    for f in list(CompiledFunction.made):
+        f.reset()
 
 
-_ = warnings
+def is_compiling() -> bool:
+    """True while a compiled function is being traced (torch.compiler.is_compiling)."""
+    return bool(arrays._active)

@@ -8,6 +8,7 @@ import linecache
 import re
 import types
 import warnings
+import weakref
 
 import numpy as np
 
@@ -51,14 +52,21 @@ class CompiledFunction:
     """A function whose calls replay the trace whose guard they pass (module doc)."""
 
     _count = 0
+    made: weakref.WeakSet = weakref.WeakSet()  # for compiler.reset()
 
     def __init__(self, fn, fullgraph: bool = False, eager: bool = False):
         self._fn = fn
         self._fullgraph = fullgraph
+        self._disabled = eager  # backend="eager": never traced, whatever reset() does
         self._eager = eager  # True, or the reason it runs eagerly
         self._entries: list[_Entry] = []
         self._tries = 0
         functools.update_wrapper(self, fn)
+        CompiledFunction.made.add(self)
+
+    def reset(self) -> None:
+        """Forget the traces (the next call traces again)."""
+        self._entries, self._tries, self._eager = [], 0, self._disabled
 
     @property
     def code(self) -> str | None:

@@ -356,3 +356,21 @@ def test_torch_compile_is_chainrule_compile_under_chainrule_run():
     import chainrule
 
     assert chainrule.compile(lambda x: x).__class__.__name__ == "CompiledFunction"
+
+
+def test_reset_forgets_traces_and_is_compiling_is_true_only_while_tracing():
+    from chainrule import compiler
+
+    seen = []
+
+    def fn(x, seen=seen):  # (a default argument: not part of what the guards read)
+        seen.append(compiler.is_compiling())
+        return x + 1
+
+    f = cr.compile(fn)
+    f(cr.ones(1))
+    f(cr.ones(1))
+    assert seen == [True] and len(f._entries) == 1 and not compiler.is_compiling()
+    compiler.reset()
+    f(cr.ones(1))
+    assert seen == [True, True] and len(f._entries) == 1
