@@ -242,6 +242,10 @@ def _effects(fn, trace: Trace, walk: Walk, names: dict, consts: dict):
             consts[held[id(t)]] = t
         return held[id(t)]
 
+    written = {n for ins in trace.instrs for n in ins.writes}
+    for n, t, _ in trace.inputs:  # in-place writes count on the version, as eager's do
+        if n in written:
+            footer.append(f"{_object(t)}._version[0] += 1")
     for t, value in trace.grad_sets:
         footer.append(f"{_object(t)}._grad = {tensor(value)}")
     for t, n in trace.array_sets:

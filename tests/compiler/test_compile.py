@@ -374,3 +374,19 @@ def test_reset_forgets_traces_and_is_compiling_is_true_only_while_tracing():
     compiler.reset()
     f(cr.ones(1))
     assert seen == [True, True] and len(f._entries) == 1
+
+
+def test_a_replay_counts_its_in_place_writes_on_the_version():
+    w = cr.ones(3, requires_grad=True)
+
+    @cr.compile
+    def update():
+        with cr.no_grad():
+            w.mul_(0.5)
+
+    update()
+    update()
+    y = (w * w).sum()  # saves w
+    update()  # a replay writes w in place
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
