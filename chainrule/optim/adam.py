@@ -57,11 +57,8 @@ class Adam(Optimizer):
         m, v = state["exp_avg"].array, state["exp_avg_sq"].array
         _lerp(m, g, 1 - beta1, s2)
         _mix_square(v, g, beta2, s2)
-        step = float(state["step"].array)
-        bias_correction1 = 1 - beta1**step
-        bias_correction2 = 1 - beta2**step
-        step_size = lr / bias_correction1
-        bias_correction2_sqrt = bias_correction2**0.5
+        step_size, bias_correction2_sqrt = _step_scalars(state["step"].array, lr, beta1, beta2,
+                                                         a.dtype)
         if group["amsgrad"]:
             vmax = state["max_exp_avg_sq"].array
             np.maximum(vmax, v, out=vmax)
@@ -72,6 +69,17 @@ class Adam(Optimizer):
         np.multiply(m, step_size, out=s1)
         s1 /= denom
         a -= s1
+
+
+def _step_scalars(step: np.ndarray, lr, beta1, beta2, dtype) -> tuple:
+    """(lr / (1 - beta1**step), sqrt(1 - beta2**step)) as 0-d arrays of the parameters' dtype.
+
+    NumPy operations on the 0-d step counter (no Python number is read out of it, so a
+    trace replays them), in float64 as torch's Python arithmetic, rounded once to the
+    parameters' dtype as torch rounds a Python scalar operand."""
+    t = step.astype(np.float64)
+    step_size = np.divide(lr, 1 - np.power(beta1, t))
+    return step_size.astype(dtype), np.sqrt(1 - np.power(beta2, t)).astype(dtype)
 
 
 class AdamW(Adam):
