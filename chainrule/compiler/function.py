@@ -201,20 +201,23 @@ def _parameters(fn) -> list:
         return []
 
 
+_ARG, _CELL = re.compile(r"^A\[(\d+)\]"), re.compile(r"^C\[(\d+)\]\.cell_contents")
+_SHORTER = [(re.compile(a), b) for a, b in (
+    (r"^(G|KW)\['([^']*)'\]", r"\2"), (r"\._(modules|parameters|buffers)\[", "["),
+    (r"\._grad", "_grad"), (r"\.param_groups\[\d+\]\['params'\]\[(\d+)\]", r"_p\1"),
+    (r"\._?(state|scratch)\[o\d+\]", r"_\1"), (r"^S\b", "self"), (r"\W+", "_"))]
+
+
 def _pretty(path: str, params: list, fn) -> str:
     """G['W1']._grad -> W1_grad;  S._modules['fc1']._parameters['weight'] -> fc1_weight."""
     func = fn.__func__ if isinstance(fn, types.MethodType) else fn
     free = getattr(getattr(func, "__code__", None), "co_freevars", ())
-    path = re.sub(r"^A\[(\d+)\]", lambda m: params[int(m.group(1))]
-                  if int(m.group(1)) < len(params) else f"arg{m.group(1)}", path)
-    path = re.sub(r"^C\[(\d+)\]\.cell_contents", lambda m: free[int(m.group(1))], path)
-    path = re.sub(r"^(G|KW)\['([^']*)'\]", r"\2", path)
-    path = re.sub(r"\._(modules|parameters|buffers)\[", "[", path)
-    path = path.replace("._grad", "_grad")
-    path = re.sub(r"\.param_groups\[\d+\]\['params'\]\[(\d+)\]", r"_p\1", path)
-    path = re.sub(r"\._?(state|scratch)\[o\d+\]", r"_\1", path)
-    path = re.sub(r"^S\b", "self", path)
-    return re.sub(r"\W+", "_", path).strip("_") or "x"
+    path = _ARG.sub(lambda m: params[int(m.group(1))] if int(m.group(1)) < len(params)
+                    else f"arg{m.group(1)}", path)
+    path = _CELL.sub(lambda m: free[int(m.group(1))], path)
+    for pattern, short in _SHORTER:
+        path = pattern.sub(short, path)
+    return path.strip("_") or "x"
 
 
 def _effects(fn, trace: Trace, walk: Walk, names: dict, consts: dict):
@@ -222,6 +225,7 @@ def _effects(fn, trace: Trace, walk: Walk, names: dict, consts: dict):
     keep: set[int] = set()
     footer: list[str] = []
     held: dict[int, str] = {}
+    params = _parameters(fn)
 
     def tensor(value) -> str:
         if value is None:
@@ -237,7 +241,7 @@ def _effects(fn, trace: Trace, walk: Walk, names: dict, consts: dict):
         if path is not None:
             return "_" + path
         if id(t) not in held:
-            hint = _pretty(walk.paths.get(id(t), "obj"), _parameters(fn), fn)
+            hint = _pretty(walk.paths.get(id(t), "obj"), params, fn)
             held[id(t)] = codegen._unique(f"{hint}_t", consts)
             consts[held[id(t)]] = t
         return held[id(t)]
