@@ -3,6 +3,7 @@
     chainrule labs list
     chainrule labs run all --out report            # report.md, <lab>/*.png, results.json
     chainrule labs run factorise iris-mlp --quick --seed 1 --set epochs=50
+    chainrule labs run all --quick --compile        # training loops also run compiled
 
 From Python:
 
@@ -128,10 +129,13 @@ def make_configs(names, quick: bool = False, sets=()) -> dict:
 
 def run_labs(names=("all",), out_dir="report", seed: int = 0, quick: bool = False,
              data_dir=None, sets=(), progress: bool | None = None, echo=print,
-             argv=None) -> dict[str, dict]:
+             argv=None, compile: bool = False) -> dict[str, dict]:
     """Run labs and write DIR/report.md, DIR/<lab>/*.png, DIR/results.json.
 
     Returns {lab: record} (status "ok", "skipped" or "failed", metrics, tables, seconds).
+    With `compile`, each training loop runs eagerly and then with its step compiled
+    (`chainrule.compile`); the record's "compile" entry gives both times and whether the
+    results are identical bit for bit (`Context.train`).
     Raises ValueError / ConfigError for unknown labs or bad `sets` before anything runs."""
     names = resolve_names(names)
     configs = make_configs(names, quick, sets)
@@ -139,13 +143,23 @@ def run_labs(names=("all",), out_dir="report", seed: int = 0, quick: bool = Fals
     data = Path(data_dir) if data_dir is not None else default_data_dir()
     records = {}
     for name in names:
-        ctx = Context(name, out, seed=seed, quick=quick, data_dir=data, progress=progress)
+        ctx = Context(name, out, seed=seed, quick=quick, data_dir=data, progress=progress,
+                      compile=compile)
         record = run_lab(LABS[name], configs[name], ctx)
         records[name] = record
         if echo is not None:
             echo(f"{name:<20} {record['status']:<8} {record['seconds']:7.1f} s  "
-                 f"{record['summary']}")
+                 f"{record['summary']}{_compiled(record)}")
             if record["status"] == "failed":
                 print(record["notes"][0], file=sys.stderr)
     write_outputs(out, records, list(LABS), argv)
     return records
+
+
+def _compiled(record: dict) -> str:
+    """The end of a lab's line when it ran with compile: the verdict and both times."""
+    info = record.get("compile")
+    if not info or not info["loops"]:
+        return ""
+    return (f" [compiled: identical {'yes' if info['identical'] else 'NO'}, eager "
+            f"{info['eager_seconds']:.2f} s, compiled {info['compiled_seconds']:.2f} s]")

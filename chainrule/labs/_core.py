@@ -31,6 +31,7 @@ import time
 import traceback
 import types
 import typing
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,12 +86,16 @@ class Context:
     """Where a lab writes, which seed it uses, whether it runs quick, where data lives.
 
     `seed` seeds everything: labs call `torch.manual_seed(ctx.seed)` and draw data order
-    from `ctx.generator()`, so the same seed gives the same numbers.
+    from `ctx.generator()`, so the same seed gives the same numbers. `compile` runs the
+    training loops a lab hands to `ctx.train` both eagerly and compiled (see there).
     """
 
     def __init__(self, lab: str, out_dir: str | os.PathLike, seed: int = 0, quick: bool = False,
-                 data_dir: str | os.PathLike | None = None, progress: bool | None = None):
+                 data_dir: str | os.PathLike | None = None, progress: bool | None = None,
+                 compile: bool = False):
         self.lab = lab
+        self.compile = bool(compile)
+        self.loops: list[dict] = []  # with compile: each training loop's times and verdict
         self.out_dir = Path(out_dir)
         self.lab_dir = self.out_dir / lab
         self.seed = int(seed)
@@ -105,6 +110,40 @@ class Context:
         import chainrule
 
         return chainrule.Generator().manual_seed(self.seed * 1_000_003 + offset)
+
+    def train(self, label: str, fn, same=None):
+        """`fn(compile)` runs a training loop (compile: wrap its step in torch.compile) and
+        returns what it learned.
+
+        Without `self.compile` this is `fn(False)`. With it, the loop runs twice from the same
+        random state, eagerly and then compiled; both are timed (the compiled time includes
+        tracing), `same(result)` of the two (default: the whole result) is compared bit for
+        bit, and the compiled run's result is returned. The lab's report gives the times and
+        whether the bits agree."""
+        import chainrule
+
+        if not self.compile:
+            return fn(False)
+        rng = chainrule.get_rng_state()
+        start = time.perf_counter()
+        eager = fn(False)
+        eager_seconds = time.perf_counter() - start
+        chainrule.set_rng_state(rng)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            start = time.perf_counter()
+            compiled = fn(True)
+            compiled_seconds = time.perf_counter() - start
+        breaks = sorted({str(w.message) for w in caught if "chainrule.compile" in str(w.message)})
+        for w in caught:
+            if "chainrule.compile" not in str(w.message):
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        pick = same or (lambda result: result)
+        self.loops.append({"loop": label, "eager_seconds": round(eager_seconds, 4),
+                           "compiled_seconds": round(compiled_seconds, 4),
+                           "identical": same_bits(pick(eager), pick(compiled)),
+                           "warnings": breaks})
+        return compiled
 
     def progress(self, iterable=None, desc: str = "", total: int | None = None,
                  leave: bool = False, **kwargs):
@@ -135,6 +174,29 @@ class Context:
         self.figures.append({"name": name, "path": f"{self.lab}/{name}.png",
                              "caption": caption})
         return path
+
+
+def same_bits(a, b) -> bool:
+    """Whether two results hold the same bits: tensors and arrays (dtype, shape and every
+    byte), floats (by their bytes: -0.0 is not 0.0, NaN is NaN), Modules and optimizers
+    (their state_dict), and lists, tuples and dicts of those."""
+    import numpy as np
+
+    if hasattr(a, "state_dict") and callable(a.state_dict):
+        return type(a) is type(b) and same_bits(a.state_dict(), b.state_dict())
+    if hasattr(a, "detach") and hasattr(a, "array"):  # a chainrule Tensor
+        return hasattr(b, "array") and same_bits(a.array, b.array)
+    if isinstance(a, (np.ndarray, np.generic, float)):
+        a, b = np.asarray(a), np.asarray(b)
+        return (a.dtype == b.dtype and a.shape == b.shape
+                and np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes())
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and list(a) == list(b)
+                and all(same_bits(a[k], b[k]) for k in a))
+    if isinstance(a, (list, tuple)):
+        return (type(a) is type(b) and len(a) == len(b)
+                and all(same_bits(x, y) for x, y in zip(a, b)))
+    return type(a) is type(b) and a == b
 
 
 def _stderr_is_tty() -> bool:
@@ -315,6 +377,13 @@ def run_lab(info, config, ctx: Context) -> dict:
     record["seconds"] = round(time.perf_counter() - start, 3)
     # CPU time of all threads: on a busy machine the wall time says more about the neighbours
     record["cpu_seconds"] = round(time.process_time() - cpu_start, 3)
+    if ctx.compile:
+        loops = ctx.loops
+        record["compile"] = {
+            "identical": all(loop["identical"] for loop in loops) if loops else None,
+            "eager_seconds": round(sum(loop["eager_seconds"] for loop in loops), 3),
+            "compiled_seconds": round(sum(loop["compiled_seconds"] for loop in loops), 3),
+            "loops": loops}
     return record
 
 
@@ -379,6 +448,8 @@ def _render_section(name: str, rec: dict) -> list[str]:
     lines += [f"*Status: {rec.get('status')}{' (quick config)' if rec.get('quick') else ''}; "
               f"seed {rec.get('seed')}; {rec.get('seconds', 0):.1f} s. Config: `{config}`*", ""]
     lines += [f"**Result:** {rec.get('summary', '')}", ""]
+    if "compile" in rec:
+        lines += _render_compile(rec["compile"])
     for t in rec.get("tables", []):
         lines += [f"**{t['title']}**", ""]
         lines.append("| " + " | ".join(t["columns"]) + " |")
@@ -395,6 +466,28 @@ def _render_section(name: str, rec: dict) -> list[str]:
     if rec.get("listing"):
         lines += ["<details><summary>Code</summary>", "", "```python", rec["listing"].rstrip(),
                   "```", "", "</details>", ""]
+    return lines
+
+
+def _render_compile(info: dict) -> list[str]:
+    """The --compile line: identical or not, and each training loop's eager and compiled
+    times (both runs start from the same random state; compiled includes the tracing)."""
+    loops = info.get("loops") or []
+    if not loops:
+        return ["**Compiled:** this lab has no training loop to compile (it ran eagerly).", ""]
+    verdict = "yes" if info["identical"] else "NO"
+    eager, compiled = info["eager_seconds"], info["compiled_seconds"]
+    lines = [f"**Compiled:** identical to eager: {verdict}. Training loops: eager "
+             f"{eager:.2f} s, compiled {compiled:.2f} s (x{eager / max(compiled, 1e-9):.1f}, "
+             "tracing included; both runs start from the same random state and their "
+             "results are compared bit for bit).", ""]
+    if len(loops) > 1 or loops[0]["warnings"] or not loops[0]["identical"]:
+        lines += ["| loop | eager (s) | compiled (s) | identical | compiler warnings |",
+                  "|---|---:|---:|---|---|"]
+        lines += [f"| {_cell(lp['loop'])} | {lp['eager_seconds']:.3f} | "
+                  f"{lp['compiled_seconds']:.3f} | {'yes' if lp['identical'] else 'NO'} | "
+                  f"{_cell('; '.join(lp['warnings'])) or '-'} |" for lp in loops]
+        lines.append("")
     return lines
 
 

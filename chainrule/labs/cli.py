@@ -3,6 +3,7 @@
     chainrule labs list
     chainrule labs run NAME [NAME...]|all [--out DIR] [--seed N] [--quick] [--data-dir DIR]
                                          [--set key=value ...] [--no-progress]
+                                         [--compile]
     chainrule labs config NAME [--quick]       # the settings --set can change, with defaults
 """
 
@@ -46,6 +47,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                      help="change a setting, e.g. --set epochs=5, --set hidden=[256,128], "
                      "--set mnist-cnn.lr=3e-4 (repeatable; see `chainrule labs config NAME`)")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    run.add_argument("--compile", action="store_true",
+                     help="also run each training loop with its step compiled "
+                     "(chainrule.compile): the report gives both times and whether the "
+                     "results are identical bit for bit")
     run.set_defaults(handler=_run)
 
     cfg = actions.add_parser("config", help="show a lab's settings and their defaults",
@@ -87,19 +92,26 @@ def _run(args) -> int:
     argv += ["--data-dir", args.data_dir] if args.data_dir else []
     for s in args.sets:
         argv += ["--set", s]
+    argv += ["--compile"] if args.compile else []
     try:
         records = run_labs(args.names, out_dir=args.out, seed=args.seed, quick=args.quick,
                            data_dir=args.data_dir, sets=args.sets,
-                           progress=False if args.no_progress else None, argv=argv)
+                           progress=False if args.no_progress else None, argv=argv,
+                           compile=args.compile)
     except (ConfigError, ValueError) as e:
         print(f"chainrule labs run: {e}", file=sys.stderr)
         return 2
+    differ = [name for name, r in records.items() if (r.get("compile") or {}).get("identical")
+              is False]
+    if differ:
+        print(f"chainrule labs run --compile: compiled results differ from eager in "
+              f"{', '.join(differ)} (see the report)", file=sys.stderr)
     failed = [name for name, r in records.items() if r["status"] == "failed"]
     skipped = [name for name, r in records.items() if r["status"] == "skipped"]
     print(f"\nreport: {args.out}/report.md ({len(records) - len(failed) - len(skipped)} ran"
           + (f", {len(skipped)} skipped" if skipped else "")
           + (f", {len(failed)} failed: {', '.join(failed)}" if failed else "") + ")")
-    return 1 if failed else 0
+    return 1 if failed or differ else 0
 
 
 def _config(args) -> int:
