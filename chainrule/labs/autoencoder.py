@@ -72,8 +72,9 @@ def decoder(z, w, b):
     return x
 
 
-def train(x, init, optimiser: str, config: Config):
-    """The notebook's training loop, from copies of the shared initial weights."""
+def train(x, init, optimiser: str, config: Config, compile: bool = False):
+    """The notebook's training loop, from copies of the shared initial weights; a step's work
+    is one function `step` (which `torch.compile` can trace once and replay)."""
     wEncoder, bEncoder, wDecoder, bDecoder = (p.clone().requires_grad_() for p in init)
     params = [wEncoder, bEncoder, wDecoder, bDecoder]
     if optimiser == "SGD":
@@ -83,14 +84,21 @@ def train(x, init, optimiser: str, config: Config):
     else:
         opt = torch.optim.RMSprop(params, lr=config.lr, momentum=config.rmsprop_momentum)
     loss_func = torch.nn.MSELoss()
-    losses = []
-    for i in range(config.steps):  # noqa: B007 - the notebook's loop
+
+    def step(x):
         opt.zero_grad()
         z = encoder(x, wEncoder, bEncoder)
         y = decoder(z, wDecoder, bDecoder)
         loss = loss_func(y, x)
         loss.backward()
         opt.step()
+        return loss
+
+    if compile:
+        step = torch.compile(step)
+    losses = []
+    for i in range(config.steps):  # noqa: B007 - the notebook's loop
+        loss = step(x)
         losses.append(loss.item())
     with torch.no_grad():
         y = decoder(encoder(x, wEncoder, bEncoder), wDecoder, bDecoder)
@@ -119,7 +127,8 @@ def run(config: Config, ctx) -> Result:
     D = 2
     init = (torch.randn(D, 1), torch.randn(1), torch.randn(1, D), torch.randn(1, D))
     pc1, optimum = pca(x)
-    runs = {o: train(x, init, o, config) for o in ctx.progress(OPTIMISERS, desc="optimisers")}
+    runs = {o: ctx.train(o, lambda compile, o=o: train(x, init, o, config, compile))
+            for o in ctx.progress(OPTIMISERS, desc="optimisers")}
     plot_losses(ctx, config, runs, optimum)
     plot_reconstructions(ctx, x, runs, pc1)
     return report(config, runs, pc1, optimum)

@@ -34,12 +34,15 @@ class Config:
         return cls(ranks=[2])  # 1000 epochs: fewer stop on the plateau before the drop
 
 
-def gd_factorise_ad(A, rank: int, num_epochs: int = 1000, lr: float = 0.01, losses=None):
-    """Seed 000's Listing 1, unchanged but for `losses`, which records the loss curve."""
+def gd_factorise_ad(A, rank: int, num_epochs: int = 1000, lr: float = 0.01, losses=None,
+                    compile: bool = False):
+    """Seed 000's Listing 1, its epoch written as one function `step` (which
+    `torch.compile` can trace once and replay); `losses` records the loss curve."""
     (m, n) = A.shape
     U = torch.rand((m, rank), requires_grad=True, dtype=torch.double)
     V = torch.rand((n, rank), requires_grad=True, dtype=torch.double)
-    for epoch in range(num_epochs):  # noqa: B007 - the seed's listing, verbatim
+
+    def step(U, V):
         A_sgd_hat = U @ V.t()
         loss = torch.nn.functional.mse_loss(A_sgd_hat, A, reduction="sum")
         loss.backward(torch.ones(loss.shape))
@@ -48,6 +51,12 @@ def gd_factorise_ad(A, rank: int, num_epochs: int = 1000, lr: float = 0.01, loss
             V -= lr * V.grad
         U.grad.zero_()
         V.grad.zero_()
+        return loss
+
+    if compile:
+        step = torch.compile(step)
+    for epoch in range(num_epochs):  # noqa: B007 - the seed's listing
+        loss = step(U, V)
         if losses is not None:
             losses.append(loss.item())  # the loss of (U, V) before this epoch's step
     return U.detach(), V.detach()
@@ -71,8 +80,12 @@ def run(config: Config, ctx) -> Result:
     torch.manual_seed(ctx.seed)
     rows, curves, metrics = [], {}, {}
     for rank in ctx.progress(config.ranks, desc="ranks"):
-        losses = []
-        U, V = gd_factorise_ad(A, rank, config.epochs, config.lr, losses)
+        def fit(compile, rank=rank):
+            losses = []
+            U, V = gd_factorise_ad(A, rank, config.epochs, config.lr, losses, compile)
+            return U, V, losses
+
+        U, V, losses = ctx.train(f"rank {rank}", fit)
         gd = torch.nn.functional.mse_loss(U @ V.t(), A, reduction="sum").item()
         svd = svd_loss(A, rank)
         curves[rank] = (losses, svd)

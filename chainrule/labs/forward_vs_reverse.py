@@ -296,15 +296,23 @@ def newton(loss, theta, iterations: int) -> list[float]:
     return history
 
 
-def gradient_descent(loss, theta, iterations: int, lr: float) -> list[float]:
-    """theta <- theta - lr g: the losses, start included."""
-    history = []
-    for _ in range(iterations):
-        theta = theta.detach().requires_grad_()
+def gradient_descent(loss, theta, iterations: int, lr: float, compile: bool = False
+                     ) -> list[float]:
+    """theta <- theta - lr g: the losses, start included. An iteration's work is one function
+    `step` (which `torch.compile` can trace once and replay)."""
+    def step(theta):
         value = loss(theta)
         (g,) = torch.autograd.grad(value, theta)
-        history.append(value.item())
-        theta = theta.detach() - lr * g
+        with torch.no_grad():
+            theta -= lr * g
+        return value
+
+    if compile:
+        step = torch.compile(step)
+    theta = theta.detach().clone().requires_grad_()
+    history = []
+    for _ in range(iterations):
+        history.append(step(theta).item())
     history.append(loss(theta).item())
     return history
 
@@ -321,7 +329,8 @@ def compare_optimisers(config: Config, ctx) -> dict:
     steps = ctx.progress(total=2, desc="Newton and gradient descent")
     newton_history = newton(loss, start, config.newton_iterations)
     steps.update()
-    gd_history = gradient_descent(loss, start, config.gd_iterations, config.lr)
+    gd_history = ctx.train("gradient descent", lambda compile: gradient_descent(
+        loss, start, config.gd_iterations, config.lr, compile))
     steps.update()
     steps.close()
     minimum = min(newton_history + gd_history)

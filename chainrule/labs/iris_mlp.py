@@ -56,27 +56,35 @@ def mlp_func(data, W1, W2, b1, b2):
     return torch.relu(data @ W1 + b1) @ W2 + b2
 
 
+def sgd_step(tr_data, targets_tr, W1, W2, b1, b2, lr: float = 0.01, reduction: str = "sum"):
+    """One epoch of seed 000's Listing 2: forward, backward, the update, zeroed grads."""
+    logits = mlp_func(tr_data, W1, W2, b1, b2)
+    cross_entropy = torch.nn.functional.cross_entropy(
+        logits, targets_tr, reduction=reduction
+    )
+    cross_entropy.backward()
+    with torch.no_grad():
+        W1 -= lr * W1.grad
+        W2 -= lr * W2.grad
+        b1 -= lr * b1.grad
+        b2 -= lr * b2.grad
+    for zv in [W1, W2, b1, b2]:
+        zv.grad.zero_()
+    return cross_entropy
+
+
 def sgd_mlp(tr_data, targets_tr, num_epochs: int = 100, lr: float = 0.01, hidden: int = 12,
-            reduction: str = "sum"):
-    """Seed 000's Listing 2 (with the hidden size and reduction as parameters)."""
+            reduction: str = "sum", step=sgd_step):
+    """Seed 000's Listing 2 (with the hidden size and reduction as parameters), each epoch
+    one call of `step`: sgd_step, or `torch.compile(sgd_step)`, whose trace serves every
+    training (the weights are arguments, not captured)."""
     W1 = torch.randn((4, hidden), requires_grad=True)
     W2 = torch.randn((hidden, 3), requires_grad=True)
     b1 = torch.zeros(1, requires_grad=True)
     b2 = torch.zeros(1, requires_grad=True)
 
-    for epoch in range(num_epochs):  # noqa: B007 - the seed's listing, verbatim
-        logits = mlp_func(tr_data, W1, W2, b1, b2)
-        cross_entropy = torch.nn.functional.cross_entropy(
-            logits, targets_tr, reduction=reduction
-        )
-        cross_entropy.backward()
-        with torch.no_grad():
-            W1 -= lr * W1.grad
-            W2 -= lr * W2.grad
-            b1 -= lr * b1.grad
-            b2 -= lr * b2.grad
-        for zv in [W1, W2, b1, b2]:
-            zv.grad.zero_()
+    for epoch in range(num_epochs):  # noqa: B007 - the seed's listing
+        step(tr_data, targets_tr, W1, W2, b1, b2, lr, reduction)
 
     return W1.detach(), W2.detach(), b1.detach(), b2.detach()
 
@@ -101,14 +109,20 @@ def run(config: Config, ctx) -> Result:
 def train_many(config: Config, ctx):
     """config.trainings times: a new shuffle, new weights, a training; for each, the
     (overall, per-class) accuracies on training and validation data."""
-    shuffles = ctx.generator()
-    runs = []
-    for _ in ctx.progress(range(config.trainings), desc="trainings"):
-        data_tr, targets_tr, data_va, targets_va, names = iris_split(shuffles)
-        params = sgd_mlp(data_tr, targets_tr, config.epochs, config.lr, config.hidden,
-                         config.reduction)
-        runs.append((accuracies(data_tr, targets_tr, params),
-                     accuracies(data_va, targets_va, params)))
+    def trainings(compile):
+        shuffles = ctx.generator()
+        step = torch.compile(sgd_step) if compile else sgd_step
+        runs, weights = [], []
+        for _ in ctx.progress(range(config.trainings), desc="trainings"):
+            data_tr, targets_tr, data_va, targets_va, names = iris_split(shuffles)
+            params = sgd_mlp(data_tr, targets_tr, config.epochs, config.lr, config.hidden,
+                             config.reduction, step)
+            weights.append(params)
+            runs.append((accuracies(data_tr, targets_tr, params),
+                         accuracies(data_va, targets_va, params)))
+        return runs, names, weights
+
+    runs, names, _ = ctx.train(f"{config.trainings} trainings", trainings)
     return runs, names
 
 
@@ -177,4 +191,4 @@ def report(config: Config, acc: dict, names) -> Result:
     return Result(summary, metrics, [table], notes)
 
 
-LISTING = [iris_split, mlp_func, sgd_mlp]
+LISTING = [iris_split, mlp_func, sgd_step, sgd_mlp]

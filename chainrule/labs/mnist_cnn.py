@@ -21,7 +21,7 @@ import chainrule as torch
 import chainrule.nn as nn
 from chainrule.labs._core import Result, Table
 from chainrule.labs._mnist import load_mnist
-from chainrule.labs.mnist_mlp import evaluate, fit, plot_history, train_epoch
+from chainrule.labs.mnist_mlp import evaluate, fit, learned, plot_history, train_epoch, train_step
 
 TITLE = "MNIST CNN with BatchNorm, Dropout, Adam and weight decay"
 
@@ -72,12 +72,17 @@ def make_cnn(dropout: float = 0.3, final_dropout: bool = False):
 
 def run(config: Config, ctx) -> Result:
     data = load_mnist(ctx.data_dir, config.train_limit, config.val_limit)
-    torch.manual_seed(ctx.seed)
-    model = make_cnn(config.dropout, config.final_dropout)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
-                 if config.cosine else None)
-    history = fit(model, opt, data, config, ctx, "CNN", scheduler)
+
+    def train(compile):
+        torch.manual_seed(ctx.seed)
+        model = make_cnn(config.dropout, config.final_dropout)
+        opt = torch.optim.Adam(model.parameters(), lr=config.lr,
+                               weight_decay=config.weight_decay)
+        scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
+                     if config.cosine else None)
+        return model, opt, fit(model, opt, data, config, ctx, "CNN", scheduler, compile)
+
+    model, _, history = ctx.train("CNN", train, same=learned)
 
     plot_history(ctx, {"CNN": history}, "CNN", "curves",
                  f"The seed's CNN, Adam lr {config.lr:g}"
@@ -102,4 +107,4 @@ def run(config: Config, ctx) -> Result:
     return Result(summary, metrics, [table])
 
 
-LISTING = [make_cnn, run, train_epoch, evaluate]
+LISTING = [make_cnn, run, train_step, train_epoch, evaluate]

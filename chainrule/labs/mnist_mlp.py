@@ -60,18 +60,31 @@ def make_mlp(hidden, activation: str = "relu", dropout: float = 0.0):
     return nn.Sequential(*layers)
 
 
-def train_epoch(model, opt, x, y, batch_size, generator, progress=None):
-    """One pass over (x, y) in shuffled minibatches; the mean training loss."""
+def train_step(model, opt, compile: bool = False):
+    """One minibatch's work (zero_grad, forward, backward, update) as one function of the
+    batch that returns the loss; with `compile`, wrapped in torch.compile (traced on its
+    first calls, replayed after)."""
     criterion = nn.NLLLoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return torch.compile(step) if compile else step
+
+
+def train_epoch(model, step, x, y, batch_size, generator, progress=None):
+    """One pass over (x, y) in shuffled minibatches, one `step` each; the mean training
+    loss."""
     model.train()
     total, seen = 0.0, 0
     batches = minibatches(len(y), batch_size, generator)
     for idx in (progress(batches) if progress else batches):
-        opt.zero_grad()
-        loss = criterion(model(x[idx]), y[idx])
-        loss.backward()
-        opt.step()
-        total += loss.item() * len(idx)
+        loss = step(x[idx], y[idx])
+        total += loss.item() * len(idx)  # read after the step: the step stays one trace
         seen += len(idx)
     return total / seen
 
@@ -89,9 +102,10 @@ def evaluate(model, x, y, batch_size: int = 1000):
     return loss / len(y), correct / len(y)
 
 
-def fit(model, opt, data, config, ctx, label: str, scheduler=None):
+def fit(model, opt, data, config, ctx, label: str, scheduler=None, compile: bool = False):
     """Train for config.epochs, evaluating after each: the per-epoch history."""
     x_tr, y_tr, x_va, y_va = data
+    step = train_step(model, opt, compile)
     g = ctx.generator()  # the batch order: the same for every model of the lab
     history = {"train_loss": [], "val_loss": [], "val_acc": [], "seconds": []}
     import time
@@ -99,7 +113,7 @@ def fit(model, opt, data, config, ctx, label: str, scheduler=None):
     epochs = ctx.progress(range(config.epochs), desc=f"{label} epochs", leave=ctx.show_progress)
     for _ in epochs:
         start = time.perf_counter()
-        loss = train_epoch(model, opt, x_tr, y_tr, config.batch_size, g,
+        loss = train_epoch(model, step, x_tr, y_tr, config.batch_size, g,
                            lambda it: ctx.progress(it, desc="batches"))
         if scheduler is not None:
             scheduler.step()
@@ -110,6 +124,13 @@ def fit(model, opt, data, config, ctx, label: str, scheduler=None):
         history["seconds"].append(time.perf_counter() - start)
         epochs.set_postfix(loss=f"{loss:.4f}", val_acc=f"{val_acc:.4f}")
     return history
+
+
+def learned(trained):
+    """What a training run learned, for comparing runs: (model, optimizer, history) without
+    the history's timings."""
+    model, opt, history = trained
+    return model, opt, {k: v for k, v in history.items() if k != "seconds"}
 
 
 def plot_history(ctx, histories: dict, title: str, name: str, caption: str, course=None):
@@ -142,11 +163,14 @@ def run(config: Config, ctx) -> Result:
     data = load_mnist(ctx.data_dir, config.train_limit, config.val_limit, flat=True)
     histories, models = {}, {}
     for activation in config.activations:
-        torch.manual_seed(ctx.seed)  # the same initial weights' stream for each activation
-        model = make_mlp(config.hidden, activation, config.dropout)
-        opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
-                              weight_decay=config.weight_decay)
-        histories[activation] = fit(model, opt, data, config, ctx, activation)
+        def train(compile, activation=activation):
+            torch.manual_seed(ctx.seed)  # the same initial weights' stream for each activation
+            model = make_mlp(config.hidden, activation, config.dropout)
+            opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                                  weight_decay=config.weight_decay)
+            return model, opt, fit(model, opt, data, config, ctx, activation, compile=compile)
+
+        model, _, histories[activation] = ctx.train(activation, train, same=learned)
         models[activation] = model
 
     sizes = "-".join(str(s) for s in [784, *config.hidden, 10])
@@ -169,4 +193,4 @@ def run(config: Config, ctx) -> Result:
     return Result(summary, metrics, [table])
 
 
-LISTING = [make_mlp, train_epoch, evaluate, fit]
+LISTING = [make_mlp, train_step, train_epoch, evaluate, fit]

@@ -65,16 +65,25 @@ def make_optimiser(name: str, params, lr: float, momentum: float = 0.9):
     return torch.optim.Adam(params, lr=lr)
 
 
-def descend(f, start, optimiser: str, lr: float, steps: int, momentum: float = 0.9):
-    """Minimise f(x, y) from `start`; the path as a (steps + 1, 2) tensor."""
+def descend(f, start, optimiser: str, lr: float, steps: int, momentum: float = 0.9,
+            compile: bool = False):
+    """Minimise f(x, y) from `start`; the path as a (steps + 1, 2) tensor. A step's work is
+    one function `step` (which `torch.compile` can trace once and replay)."""
     p = torch.tensor(start, dtype=torch.double, requires_grad=True)
     opt = make_optimiser(optimiser, [p], lr, momentum)
-    path = [p.detach().clone()]
-    for _ in range(steps):
+
+    def step(p):
         opt.zero_grad()
         loss = f(p[0], p[1])
         loss.backward()
         opt.step()
+        return loss
+
+    if compile:
+        step = torch.compile(step)
+    path = [p.detach().clone()]
+    for _ in range(steps):
+        step(p)
         path.append(p.detach().clone())
     return torch.stack(path)
 
@@ -119,7 +128,9 @@ def descend_all(problems, config: Config, ctx) -> dict:
     results = {}
     jobs = [(p, i) for p in problems for i in range(len(OPTIMISERS))]
     for (name, f, start, lrs, steps, minimum), i in ctx.progress(jobs, desc="optimisers"):
-        path = descend(f, start, OPTIMISERS[i], lrs[i], steps, config.momentum)
+        path = ctx.train(f"{name}, {OPTIMISERS[i]}", lambda compile, f=f, start=start, i=i,
+                         lrs=lrs, steps=steps: descend(f, start, OPTIMISERS[i], lrs[i], steps,
+                                                       config.momentum, compile))
         angles = step_angles(path)
         end = path[-1]
         results[(name, OPTIMISERS[i])] = {
