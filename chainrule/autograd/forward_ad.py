@@ -50,11 +50,14 @@ class dual_level(contextlib.ContextDecorator):
         return self.level
 
     def __exit__(self, *exc) -> bool:
-        for ref in _made.pop(self.level).values():
+        level = self.level
+        for ref in _made.pop(level).values():
             t = ref()
-            if t is not None and t._tangents:
-                t._tangents = {k: v for k, v in t._tangents.items() if k != self.level} or None
-        _state.dual_levels = tuple(k for k in _state.dual_levels if k != self.level)
+            if t is not None and t._tangents and level in t._tangents:
+                ts = t._tangents
+                t._tangents = None if len(ts) == 1 else {k: v for k, v in ts.items()
+                                                         if k != level}
+        _hide(level)
         return False
 
 
@@ -101,9 +104,9 @@ def make_dual(tensor, tangent, *, level: int | None = None):
     if tensor.array.dtype.kind != "f" or tangent.array.dtype.kind != "f":
         raise ValueError(f"make_dual: expected floating point tensors, got {tensor.dtype} and "
                          f"{tangent.dtype} (only floating point values have tangents)")
-    with _hidden(level):
-        dual = tensor.view_as(tensor)
-    _set_tangent(dual, level, tangent.to(tensor.dtype))
+    dual = _view(tensor, level)
+    _set_tangent(dual, level, tangent if tangent.array.dtype == tensor.array.dtype else
+                 tangent.to(tensor.dtype))
     return dual
 
 
@@ -112,32 +115,34 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
     if not _state.dual_levels:
         return UnpackedDualTensor(tensor, None)
     level = _level(level, "unpack_dual")
-    tangent = tensor._tangents.get(level) if tensor._tangents else None
-    with _hidden(level):
-        primal = tensor.view_as(tensor)
-    return UnpackedDualTensor(primal, tangent)
+    return UnpackedDualTensor(_view(tensor, level), tangent_at(tensor, level))
+
+
+def tangent_at(tensor, level: int):
+    """The tangent `tensor` carries at `level`, or None."""
+    return tensor._tangents.get(level) if tensor._tangents else None
+
+
+def _view(tensor, level: int):
+    """A view of `tensor` (as view_as) that carries no tangent at `level`: made with the level
+    hidden, it keeps the tangents of the other levels."""
+    active = _hide(level)
+    try:
+        return Reshape.apply(tensor, tensor.array.shape)
+    finally:
+        _state.dual_levels = active
 
 
 def _hide(level: int) -> tuple:
     """Make `level` inactive (ops neither read nor make its tangents); returns the active
     levels to restore."""
     active = _state.dual_levels
-    _state.dual_levels = tuple(k for k in active if k != level)
+    _state.dual_levels = () if active == (level,) else tuple(k for k in active if k != level)
     return active
 
 
-@contextlib.contextmanager
-def _hidden(level: int):
-    """Level `level` inactive inside the block."""
-    active = _hide(level)
-    try:
-        yield
-    finally:
-        _state.dual_levels = active
-
-
 def _set_tangent(t, level: int, tangent) -> None:
-    t._tangents = {**(t._tangents or {}), level: tangent}
+    t._tangents = {**t._tangents, level: tangent} if t._tangents else {level: tangent}
     _made[level][id(t)] = weakref.ref(t)
 
 
@@ -147,13 +152,13 @@ def push_tangents(cls, ctx, args: tuple, outs: tuple) -> None:
     Called by Function.apply only while a dual level is active.
     """
     for level in _state.dual_levels:
-        tangents, found = _tangents_at(args, level)
+        tangents, found, missing = _tangents_at(args, level)
         if not found:
             continue
-        if ctx._materialize and getattr(cls, "materialize_tangents", True):
+        if missing and ctx._materialize and getattr(cls, "materialize_tangents", True):
             tangents = [_zeros_if_missing(a, t) for a, t in zip(args, tangents)]
         ctx.inputs, ctx.outputs = args, outs
-        active = _hide(level)  # (not `with _hidden`: a generator per op costs more)
+        active = _hide(level)  # (not a `with` block: a generator per op costs more)
         try:
             result = cls.jvp(ctx, *tangents)
         finally:
@@ -167,16 +172,21 @@ def push_tangents(cls, ctx, args: tuple, outs: tuple) -> None:
                 _set_tangent(out, level, _checked(cls, nr, out, t))
 
 
-def _tangents_at(args: tuple, level: int) -> tuple[list, bool]:
-    """(each argument's tangent at `level` or None, whether any has one): one pass."""
-    tangents, found = [], False
+def _tangents_at(args: tuple, level: int) -> tuple[list, bool, bool]:
+    """(each argument's tangent at `level` or None, whether some Tensor has one, whether some
+    Tensor has none): one pass."""
+    tangents, found, missing = [], False, False
     for a in args:
         t = None
-        if isinstance(a, Tensor) and a._tangents:
-            t = a._tangents.get(level)
-            found = found or t is not None
+        if isinstance(a, Tensor):
+            if a._tangents:
+                t = a._tangents.get(level)
+            if t is None:
+                missing = True
+            else:
+                found = True
         tangents.append(t)
-    return tangents, found
+    return tangents, found, missing
 
 
 def _zeros_if_missing(a, t):
@@ -209,3 +219,6 @@ def _checked(cls, nr: int, out, t):
 
 
 from chainrule.tensor import Tensor  # noqa: E402 - tensor.py imports function.py first
+
+# isort: split
+from chainrule.ops.shape import Reshape  # noqa: E402 - after Tensor

@@ -57,7 +57,8 @@ class Scope:
 
 def plain(tree):
     """`tree` with each Tensor detached where nothing outside needs its history."""
-    if grad_mode._state.dual_levels:
+    if grad_mode._state.dual_levels or not any(
+            isinstance(t, Tensor) and t.requires_grad for t in tree_flatten(tree)[0]):
         return tree
     running = {id(leaf) for scope in _running for leaf in scope.leaves}
 

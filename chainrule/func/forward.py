@@ -52,7 +52,7 @@ def _jvp(func, primals, tangents, argnums, strict: bool, has_aux: bool):
             f"with structure {spec_str(p_spec)} and tangents with structure {spec_str(t_spec)}")
     _check_tensors(flat_p, "primals")
     _check_tensors(flat_t, "tangents")
-    with forward_ad.dual_level():
+    with forward_ad.dual_level() as level:
         duals = tree_unflatten([forward_ad.make_dual(p, t) for p, t in zip(flat_p, flat_t)],
                                p_spec)
         out = func(*(duals if argnums is None else replace_args(primals, duals, argnums)))
@@ -60,9 +60,9 @@ def _jvp(func, primals, tangents, argnums, strict: bool, has_aux: bool):
         if has_aux:
             out, aux = split_aux(out, JVP)
         flat_out, spec = tree_flatten(out)
-        pairs = [_unpack(o, strict) for o in check_outputs(flat_out, JVP)]
-    result = (tree_unflatten([p for p, _ in pairs], spec),
-              tree_unflatten([t for _, t in pairs], spec))
+        flat_t = [_tangent(o, level, strict) for o in check_outputs(flat_out, JVP)]
+    # the outputs are the primals: leaving the level dropped its tangents from them
+    result = (out, tree_unflatten(flat_t, spec))
     return plain((*result, aux) if has_aux else result)
 
 
@@ -75,16 +75,16 @@ def _check_tensors(flat: list, argname: str) -> None:
                                f"{type(x)}")
 
 
-def _unpack(dual, strict: bool) -> tuple:
-    """(primal, tangent) of one output; zeros for an output that no input's tangent reaches."""
-    primal, tangent = forward_ad.unpack_dual(dual)
+def _tangent(dual, level: int, strict: bool):
+    """The tangent of one output; zeros for an output that no input's tangent reaches."""
+    tangent = forward_ad.tangent_at(dual, level)
     if tangent is None:
         if strict:
             raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is "
                                "independent of the inputs. This is not allowed with "
                                "strict=True.")
-        tangent = zeros_like(primal)
-    return primal, tangent
+        tangent = zeros_like(dual)
+    return tangent
 
 
 def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
