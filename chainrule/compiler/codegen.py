@@ -193,6 +193,8 @@ def generate(trace: Trace, names: dict, keep: set, header: list[str], footer: li
     src = Source(trace, names, keep)
     instrs = trace.instrs if instrs is None else instrs
     kept = {trace.vars[n].group for n in keep}
+    folded = _fold(src, trace, instrs, kept)
+    live = _needed(trace, instrs, kept)
     ends: dict[int, list] = {}  # instruction -> groups whose last use it is
     for group, end in last_uses(trace, instrs).items():
         if group not in kept and trace.vars[group].owns and trace.vars[group].group == group:
@@ -206,6 +208,9 @@ def generate(trace: Trace, names: dict, keep: set, header: list[str], footer: li
             shown = ins.site
             body.append(_statement(ins.site))
             src.sites.append((None, ins.site))
+        if not live[i] or ins.kind == "call" and ins.out is not None and all(
+                n is None or n in folded for n in _outs(ins)):
+            continue  # unused, or a constant computed once when traced
         buffer = None
         if _reusable(ins, trace, keep):
             v = trace.vars[ins.out]
@@ -222,6 +227,48 @@ def generate(trace: Trace, names: dict, keep: set, header: list[str], footer: li
                 free.setdefault((v.shape, v.dtype, v.strides), []).append(owner[group])
     src.lines = [f"def {name}({params}):"] + ["    " + b for b in body + footer]
     return src
+
+
+def _outs(ins) -> tuple:
+    return ins.out if type(ins.out) is tuple else (ins.out,)
+
+
+def _needed(trace: Trace, instrs: list, kept: set) -> list:
+    """Which kernels the replay runs: those whose results are used (or handed out), those
+    that write memory, check a value or draw random numbers (the stream must advance)."""
+    live_groups = set(kept)
+    needed = [False] * len(instrs)
+    for i in range(len(instrs) - 1, -1, -1):
+        ins = instrs[i]
+        outs = [n for n in _outs(ins) if n is not None] if ins.kind == "call" else []
+        if (ins.kind == "check" or ins.writes or not outs
+                or isinstance(getattr(ins.fn, "__self__", None), np.random.Generator)
+                or any(trace.vars[n].group in live_groups for n in outs)):
+            needed[i] = True
+            for n in _refs(ins.args) + _refs(ins.kwargs):
+                live_groups.add(trace.vars[n].group)
+    return needed
+
+
+def _fold(src: Source, trace: Trace, instrs: list, kept: set) -> set:
+    """Name the trace's constants that no kernel writes and the replay does not hand out:
+    the replay reads them as values instead of computing them again."""
+    written = {trace.vars[n].group for ins in instrs for n in ins.writes}
+    folded = set()
+    for n, value in trace.constants.items():
+        group = trace.vars[n].group
+        if group in written or group in kept:
+            continue
+        if isinstance(value, np.ndarray):
+            value = value.copy()
+            value.flags.writeable = False
+        scalar = value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value
+        if isinstance(scalar, np.generic) and src.value(scalar).startswith("np."):
+            src.names[n] = src.value(scalar)  # as written: np.float64(2.0)
+        else:
+            src.names[n] = src.const(value, f"k{n}")
+        folded.add(n)
+    return folded
 
 
 def _line(src: Source, ins, buffer: str | None) -> str:

@@ -99,6 +99,7 @@ class Trace:
         self.instrs = tracer.instrs
         self.vars = tracer.vars
         self.inputs = tracer.input_vars  # [(var, tensor, array)]
+        self.constants = tracer.constants
         self.seeds = tracer.seeds
         self.grad_sets, self.array_sets = tracer.final_effects()
         self.result = tracer.encode_result(result)
@@ -144,6 +145,7 @@ class Tracer:
         self.node_stack: list = []
         self.node_sites: dict[int, tuple] = {}
         self.seeds: list[int] = []  # placeholders: gradients handed to a joint backward
+        self.constants: dict[int, object] = {}  # variables equal on every replay: their value
         self.accounted: set[int] = set()  # born Tensors the replay makes again (effects, result)
         self._undo: list = []
 
@@ -275,7 +277,15 @@ class Tracer:
         enc_args, enc_kwargs = self.encode(args, ins), self.encode(kwargs, ins)
         writes = self._writes(fn, enc_args, enc_kwargs)
         given = kwargs.get("out")
+        if writes and self.constants:  # written memory holds a constant no more
+            groups = {self.vars[n].group for n in writes}
+            self.constants = {k: v for k, v in self.constants.items()
+                              if self.vars[k].group not in groups}
         out, wrapped = self._wrap(result, ins) if given is None else (None, result)
+        if out is not None and not writes and self._foldable(fn, ins):
+            for n, value in zip(out if type(out) is tuple else (out,), _flat(result)):
+                if n is not None:
+                    self.constants[n] = value
         if out is None and not writes:
             if result is not None and not isinstance(result, (np.ndarray, np.generic)) and \
                     getattr(fn, "__name__", "") not in SHAPE_ONLY and ins:
@@ -289,6 +299,14 @@ class Tracer:
         if getattr(fn, "__name__", "") in arrays.WRITES_SELF | arrays.WRITES_FIRST:
             return result
         return wrapped
+
+    def _foldable(self, fn, ins: list) -> bool:
+        """Whether fn's result is the same on every replay: computed from constants only
+        (the backward's seed, a scale), by a call that neither draws nor leaves memory
+        uninitialised. Such results become constants of the replay (codegen)."""
+        if fn in _UNFOLDABLE or isinstance(getattr(fn, "__self__", None), np.random.Generator):
+            return False
+        return all(n in self.constants for n, _ in ins)
 
     def _writes(self, fn, args, kwargs) -> tuple:
         written = []
@@ -455,6 +473,13 @@ class Tracer:
         gc.collect(0)  # the youngest generation: where a step's short-lived cycles are
         return sum(1 for k, ref in self.born.items()
                    if ref() is not None and k not in self.accounted)
+
+
+_UNFOLDABLE = {np.empty, np.empty_like}
+
+
+def _flat(result) -> tuple:
+    return tuple(result) if type(result) in (tuple, list) else (result,)
 
 
 def _constant(a: np.ndarray) -> bool:
