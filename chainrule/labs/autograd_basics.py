@@ -11,6 +11,7 @@ grad exactly when one of its inputs does.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import chainrule as torch
@@ -50,6 +51,93 @@ def worked_example(a=2.0, b=3.0, y=10.0, init=1.0):
     f.retain_grad()
     loss.backward()
     return {"a": a, "b": b, "w0": w0, "w1": w1, "v": v, "u": u, "f": f, "loss": loss}
+
+
+def worked_step(a, b, w0, w1, v, y):
+    """The worked example's forward and backward pass as one function, for torch.compile."""
+    u = a * w0 + b * w1
+    f = v * u
+    criterion = torch.nn.MSELoss()
+    loss = criterion(f, y)
+    loss.backward()
+    return loss
+
+
+def compiled_worked_example(a=2.0, b=3.0, y=10.0, init=1.0):
+    """torch.compile(worked_step), called twice on fresh leaves: the first call traces, the
+    second replays the generated code. Returns the code, each line's value in the replay
+    ({line number: array}) and the replay's gradients."""
+    step = torch.compile(worked_step)
+    data = (torch.tensor(a), torch.tensor(b))
+    for call in range(2):
+        w0, w1, v = (torch.tensor(init, requires_grad=True) for _ in range(3))
+        args = (*data, w0, w1, v, torch.tensor(y))
+        if call == 0:
+            step(*args)
+        else:
+            values = line_values(step, args)
+    return {"code": step.code, "values": values,
+            "grads": {"w0": w0.grad.item(), "w1": w1.grad.item(), "v": v.grad.item()}}
+
+
+def line_values(step, args) -> dict[int, object]:
+    """Call the compiled `step` and keep what each assignment of its generated code computed,
+    {line number: a copy of the value}, by watching the replay with sys.settrace (the hook
+    debuggers use)."""
+    import sys
+
+    import numpy as np
+
+    targets = {n: m.group(1) for n, line in enumerate(step.code.splitlines(), 1)
+               if (m := re.match(r"\s+(\w+) = ", line))}
+    prefix = f"<chainrule.compile {step.__qualname__} #"
+    values, last = {}, [None]
+
+    def watch(frame, event, arg):
+        if last[0] in targets and targets[last[0]] in frame.f_locals:
+            values[last[0]] = np.array(frame.f_locals[targets[last[0]]], copy=True)
+        last[0] = frame.f_lineno if event == "line" else None
+        return watch
+
+    def calls(frame, event, arg):
+        return watch if frame.f_code.co_filename.startswith(prefix) else None
+
+    previous = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        step(*args)
+    finally:
+        sys.settrace(previous)
+    return values
+
+
+def annotated(code: str, values: dict) -> str:
+    """The generated code with the value each line computed (one-element values) after it."""
+    lines = code.splitlines()
+    width = max(len(line) for line in lines)
+    return "\n".join(f"{line:<{width}}  => {values[n].item():g}"
+                     if n in values and values[n].size == 1 else line
+                     for n, line in enumerate(lines, 1))
+
+
+def gradient_lines(code: str, values: dict, params) -> list[list]:
+    """For each leaf whose .grad the replay sets: the line of the generated code that
+    computes the gradient (following the copy into .grad back to its source) and its value."""
+    lines = code.splitlines()
+    where = {m.group(1): n for n, line in enumerate(lines, 1)
+             if (m := re.match(r"\s+(\w+) = ", line))}
+    rows = []
+    for line in lines:
+        m = re.match(r"\s+_A\[(\d+)\]\._grad = _T\((\w+)\)", line)
+        if not m:
+            continue
+        name = m.group(2)
+        while (copy := re.search(r"= np\.array\((\w+), copy=True\)", lines[where[name] - 1])):
+            name = copy.group(1)
+        n = where[name]
+        text = lines[n - 1].split("#")[0].strip()
+        rows.append([int(m.group(1)), text, values[n].item()])
+    return [[f"dL/d{params[i]}", text, value] for i, text, value in sorted(rows)]
 
 
 def hand_gradients(a, b, y, init):
@@ -106,15 +194,28 @@ def run(config: Config, ctx) -> Result:
     ctx.save(fig, "graph", "The autograd graph of the worked example: grad_fn nodes (blue) "
              "and the leaves whose .grad is written (green), with dL/d(node).")
 
+    compiled = compiled_worked_example(config.a, config.b, config.y, config.init)
+    params = ["a", "b", "w0", "w1", "v", "y"]  # worked_step's arguments
+    code_table = Table("The same gradients from the compiled replay (torch.compile)",
+                       ["gradient", "line of the generated code", "value"],
+                       gradient_lines(compiled["code"], compiled["values"], params),
+                       fmt="{:g}",
+                       note="`step = torch.compile(worked_step)`: the first call traced the "
+                       "kernels that ran, the second replayed the code below, written out of "
+                       "them: the forward pass, then the backward pass as straight-line NumPy.")
+    code_note = ("**The compiled step** (`print(step.code)`; after `=>`, the value the line "
+                 "computed in the replay):\n\n```python\n"
+                 + annotated(compiled["code"], compiled["values"]) + "\n```")
+
     match = all(abs(hand[k] - auto[k]) < 1e-12 for k in hand)
     propagation_ok = all(bool(x.requires_grad) == want for _, _, x, want in rg)
     metrics = {"grads": auto, "hand": hand, "loss": t["loss"].item(), "u": t["u"].item(),
                "f": t["f"].item(), "hand_equals_autograd": match,
-               "requires_grad_as_expected": propagation_ok}
+               "requires_grad_as_expected": propagation_ok, "compiled_grads": compiled["grads"]}
     summary = (f"autograd dL/dw0, dL/dw1, dL/dv = {auto['w0']:g}, {auto['w1']:g}, "
                f"{auto['v']:g}; by hand {hand['w0']:g}, {hand['w1']:g}, {hand['v']:g}"
                + (" (course -20, -30, -50)" if default else ""))
-    return Result(summary, metrics, [grads, values, propagation])
+    return Result(summary, metrics, [grads, values, propagation, code_table], [code_note])
 
 
-LISTING = [worked_example, hand_gradients, requires_grad_table]
+LISTING = [worked_example, hand_gradients, requires_grad_table, worked_step]
