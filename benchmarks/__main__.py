@@ -111,7 +111,8 @@ def _row(name: str, mode: str, spec, mine: dict, t: dict, my_mb, mem: dict) -> d
     if mode == "compiled":
         eager_step = eager["s"] / eager["steps"]
         row.update(first_call_s=mine["first_call_s"], first_call_goal=5,
-                   first_call_eager_steps=mine["first_call_s"] / eager_step)
+                   first_call_eager_steps=mine["first_call_s"] / eager_step,
+                   same_result_as_eager=mine["result"] == eager["result"])
         row["meets_first_call_goal"] = row["first_call_eager_steps"] <= 5
     return row
 
@@ -145,6 +146,8 @@ def _print_row(row: dict) -> None:
         print(f"    {row['gflops_chainrule']:.1f} GFLOP/s = "
               f"{100 * row['peak_fraction_chainrule']:.0f}% of GEMM peak "
               f"(torch {100 * row['peak_fraction_torch']:.0f}%)")
+    if row.get("same_result_as_eager") is False:
+        print(f"    compiled result {row['result_chainrule']!r} differs from eager's")
     if row["data"] != "MNIST" and row["data"] != "fixed":
         print(f"    data: {row['data']}")
     for message in row["warnings"]:

@@ -219,9 +219,12 @@ def cnn_data(steps: int, batch: int = 32, dropout: float = 0.3) -> dict:
 
 def _classifier_job(lib, d, steps: int, model, opt, loss_func) -> list:
     """One training step function (zero_grad, forward, loss, backward, step) and its
-    `steps` calls on consecutive batches, in the order of the data."""
+    `steps` calls on consecutive batches, in the order of the data. The library's generator
+    is seeded, so that every run draws the same dropout masks (a compiled run, the eager
+    run's)."""
     model.load_state_dict({k: lib.tensor(v) for k, v in d["state"].items()})
     model.train()
+    lib.manual_seed(0)
 
     def step(x, y):
         opt.zero_grad()
