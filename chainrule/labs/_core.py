@@ -9,7 +9,8 @@ A lab is a module with
     LISTING = [fn, ...]                   # optional: functions shown as code in the report
 
 and its module docstring says what it does (it opens the report section). `run` draws its
-figures with `ctx.figure()` / `ctx.save()`, wraps its loops in `ctx.progress(...)`, and
+figures with `ctx.figure()` / `ctx.save()`, wraps its loops in `ctx.progress(...)`, hands
+each training loop to `ctx.train(...)` (which also runs it compiled under `--compile`), and
 returns the numbers: metrics (for results.json), tables of measured against course-reported
 values, and notes. `run_labs` runs labs one after another and writes DIR/report.md,
 DIR/<lab>/*.png and DIR/results.json; every write is atomic (temp file + os.replace).
