@@ -5,7 +5,8 @@ geometry of a window op is one `Geometry` (kernel, stride, dilation, padding on 
 output size), computed and checked once by `chainrule.nn._functional_layers`.
 
 Convolution is im2col (a strided view of the padded input, copied once into columns) plus one
-batched matmul. It is bilinear in (x, w), and its two gradients are ops of their own:
+batched matmul, in the layout `_per_sample` picks. It is bilinear in (x, w), and its two
+gradients are ops of their own:
 
     Conv2d           out = conv(x, w) + b
     ConvInputGrad    gx  = conv^T(g, w)      the adjoint of x -> conv(x, w), = conv_transpose
@@ -71,20 +72,37 @@ def _tap(geo: Geometry, i: int, j: int) -> tuple:
             slice(c, c + geo.sw * (geo.ow - 1) + 1, geo.sw))
 
 
-def _im2col(x: np.ndarray, geo: Geometry, groups: int) -> np.ndarray:
-    """Columns (G, C/G * kh * kw, N * oh * ow): one column per window of every sample, the
-    rows in w's (c, i, j) order, so that a whole layer is one matmul per group."""
+def _per_sample(geo: Geometry, w_shape: tuple) -> bool:
+    """Which layout a conv's matmuls use. Per sample (the columns (N, G, C/G*kh*kw, oh*ow),
+    one matmul per sample and group) when a window has no more taps than the output has
+    positions: the products then come out in NCHW and g is read in NCHW, with no transposed
+    copies; the weight gradient sums N partial products of w's size, no more than g's.
+    Channel-major otherwise (the columns (G, C/G*kh*kw, N*oh*ow), one matmul per group):
+    for small outputs the per-sample matmuls are too small to run at speed."""
+    return w_shape[1] * geo.kh * geo.kw <= geo.oh * geo.ow
+
+
+def _im2col(x: np.ndarray, geo: Geometry, groups: int, per_sample: bool) -> np.ndarray:
+    """The columns: one per window of every sample, the rows in w's (c, i, j) order, laid
+    out (N, G, C/G*kh*kw, oh*ow) per sample or (G, C/G*kh*kw, N*oh*ow) channel-major."""
     xp = _pad(x, geo)
     n, c = xp.shape[:2]
     s0, s1, s2, s3 = xp.strides
-    win = as_strided(xp, (c, geo.kh, geo.kw, n, geo.oh, geo.ow),
-                     (s1, s2 * geo.dh, s3 * geo.dw, s0, s2 * geo.sh, s3 * geo.sw), writeable=False)
-    return win.reshape(groups, c // groups * geo.kh * geo.kw, n * geo.oh * geo.ow)
+    taps = (s1, s2 * geo.dh, s3 * geo.dw)
+    pos = (s2 * geo.sh, s3 * geo.sw)
+    k, p = c // groups * geo.kh * geo.kw, geo.oh * geo.ow
+    if per_sample:
+        win = as_strided(xp, (n, c, geo.kh, geo.kw, geo.oh, geo.ow), (s0, *taps, *pos),
+                         writeable=False)
+        return win.reshape(n, groups, k, p)
+    win = as_strided(xp, (c, geo.kh, geo.kw, n, geo.oh, geo.ow), (*taps, s0, *pos),
+                     writeable=False)
+    return win.reshape(groups, k, n * p)
 
 
 def _channels_first(g: np.ndarray, groups: int) -> np.ndarray:
-    """g (N, O, oh, ow) as (G, O/G, N * oh * ow), the layout the column matmuls use (a copy
-    unless g already is a channel-major view)."""
+    """g (N, O, oh, ow) as (G, O/G, N * oh * ow), the layout the channel-major matmuls use
+    (a copy unless g already is a channel-major view)."""
     n, o = g.shape[:2]
     return g.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)
 
@@ -92,8 +110,8 @@ def _channels_first(g: np.ndarray, groups: int) -> np.ndarray:
 class Conv2d(Op):
     """2-D cross-correlation with groups (PyTorch's conv2d), bias added in place.
 
-    forward:   cols = im2col(pad(x))                        (G, C/G*kh*kw, N*oh*ow)
-               out  = w.reshape(G, O/G, -1) @ cols + b      one matmul per group, then laid
+    forward:   cols = im2col(pad(x))                        (see _per_sample for the layout)
+               out  = w.reshape(G, O/G, -1) @ cols + b      a matmul per group (and sample),
                                                             out as contiguous NCHW
     backward:  gx = ConvInputGrad(g, w)        # the adjoint of x -> conv(x, w)
                gw = ConvWeightGrad(x, g)       # the adjoint of w -> conv(x, w)
@@ -107,14 +125,20 @@ class Conv2d(Op):
     @staticmethod
     def forward(ctx, x, w, b, geo, groups):
         n, o = x.shape[0], w.shape[0]
-        cols = _im2col(x, geo, groups)
+        per_sample = _per_sample(geo, w.shape)
+        cols = _im2col(x, geo, groups, per_sample)
         res = np.matmul(w.reshape(groups, o // groups, -1), cols)
-        res = res.reshape(o, n, geo.oh, geo.ow).transpose(1, 0, 2, 3)
-        out = np.empty(res.shape, dtype=res.dtype)  # contiguous NCHW, as PyTorch (x.view works)
-        if b is not None:
-            np.add(res, b.reshape(o, 1, 1), out=out)
-        else:
-            np.copyto(out, res)
+        if per_sample:  # (N, G, O/G, oh*ow) is NCHW already
+            out = res.reshape(n, o, geo.oh, geo.ow)
+            if b is not None:
+                out += b.reshape(o, 1, 1)
+        else:  # contiguous NCHW, as PyTorch (x.view works)
+            res = res.reshape(o, n, geo.oh, geo.ow).transpose(1, 0, 2, 3)
+            out = np.empty(res.shape, dtype=res.dtype)
+            if b is not None:
+                np.add(res, b.reshape(o, 1, 1), out=out)
+            else:
+                np.copyto(out, res)
         ctx.save_for_backward(x, w)
         ctx.geo, ctx.groups = geo, groups
         ctx.cols = kept_for(ctx, 1, cols)  # reused by the weight's gradient
@@ -125,7 +149,8 @@ class Conv2d(Op):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         geo, groups = ctx.geo, ctx.groups
-        gt = _channels_first(g.array, groups) if need_x and need_w else None
+        shared = need_x and need_w and not _per_sample(geo, w.array.shape)
+        gt = _channels_first(g.array, groups) if shared else None
         gx = ConvInputGrad.apply(g, w, x.array.shape, geo, groups, gt=gt) if need_x else None
         gw = None
         if need_w:
@@ -143,7 +168,8 @@ class Conv2d(Op):
 class ConvInputGrad(Op):
     """conv^T(g, w): the input gradient of conv2d, and the forward of conv_transpose2d.
 
-    forward:   cols = w^T @ g      (G, C/G*kh*kw, N*oh*ow): one matmul per group
+    forward:   cols = w^T @ g      (C/G*kh*kw rows per group): a matmul per group (and
+                                   sample), g read in the layout of _per_sample
                out  = crop(col2im(cols))     # each tap's slice added back where it was read:
                                              # kh*kw strided adds, never a loop over pixels
     backward:  gg = Conv2d(h, w)             # <h, conv^T(g, w)> = <conv(h, w), g>
@@ -155,17 +181,19 @@ class ConvInputGrad(Op):
     @staticmethod
     def forward(ctx, g, w, x_shape, geo, groups, gt=None):
         n, (o, cg) = g.shape[0], w.shape[:2]
-        if gt is None:
-            gt = _channels_first(g, groups)
         wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
-        cols = np.matmul(wt, gt).reshape(groups * cg, geo.kh, geo.kw, n, geo.oh, geo.ow)
         hp, wp = x_shape[2] + geo.pt + geo.pb, x_shape[3] + geo.pl + geo.pr
-        gxp = np.zeros((groups * cg, n, hp, wp), dtype=cols.dtype)  # channel-major, like cols
-        for i in range(geo.kh):
-            for j in range(geo.kw):
-                gxp[_tap(geo, i, j)] += cols[:, i, j]
         ctx.save_for_backward(g, w)
         ctx.geo, ctx.groups = geo, groups
+        if _per_sample(geo, w.shape):  # cols (N, C, kh, kw, oh, ow), summed into NCHW
+            cols = np.matmul(wt, g.reshape(n, groups, o // groups, -1))
+            cols = cols.reshape(n, groups * cg, geo.kh, geo.kw, geo.oh, geo.ow)
+            gxp = _col2im(cols, (n, groups * cg, hp, wp), geo, 2)
+            return np.ascontiguousarray(_crop(gxp, geo))
+        if gt is None:
+            gt = _channels_first(g, groups)
+        cols = np.matmul(wt, gt).reshape(groups * cg, geo.kh, geo.kw, n, geo.oh, geo.ow)
+        gxp = _col2im(cols, (groups * cg, n, hp, wp), geo, 1)  # channel-major, like cols
         return np.ascontiguousarray(_crop(gxp, geo).transpose(1, 0, 2, 3))
 
     @staticmethod
@@ -182,11 +210,23 @@ class ConvInputGrad(Op):
         return ConvInputGrad.apply(tg, w, *rest) + ConvInputGrad.apply(g, tw, *rest)
 
 
+def _col2im(cols: np.ndarray, shape: tuple, geo: Geometry, tap_axis: int) -> np.ndarray:
+    """The padded array of `shape` with each tap's slice of cols (taps on axes tap_axis and
+    tap_axis + 1) added where that tap read it."""
+    out = np.zeros(shape, dtype=cols.dtype)
+    head = (slice(None),) * (tap_axis - 1)
+    for i in range(geo.kh):
+        for j in range(geo.kw):
+            out[_tap(geo, i, j)] += cols[(*head, slice(None), i, j)]
+    return out
+
+
 class ConvWeightGrad(Op):
     """conv_w(x, g): the weight gradient of conv2d.
 
-    forward:   out[gr] = g[gr] @ cols[gr]^T      (G, O/G, C/G*kh*kw) -> w's shape; the
-                                                 matmul sums over samples and positions
+    forward:   out[gr] = sum over samples of g[gr] @ cols[gr]^T     (G, O/G, C/G*kh*kw) ->
+                                                 w's shape; channel-major, one matmul sums
+                                                 over samples and positions
     backward:  gx = ConvInputGrad(g, h)      # <h, conv_w(x, g)> = <conv(x, h), g>
                gg = Conv2d(x, h)             #                   = <conv^T(g, h), x>
     jvp:       t_out = conv_w(tx, g) + conv_w(x, tg)
@@ -195,12 +235,17 @@ class ConvWeightGrad(Op):
 
     @staticmethod
     def forward(ctx, x, g, w_shape, geo, groups, cols=None, gt=None):
+        per_sample = _per_sample(geo, w_shape)
         if cols is None:
-            cols = _im2col(x, geo, groups)
-        if gt is None:
-            gt = _channels_first(g, groups)
+            cols = _im2col(x, geo, groups, per_sample)
         ctx.save_for_backward(x, g)
         ctx.geo, ctx.groups = geo, groups
+        if per_sample:
+            n, o = g.shape[:2]
+            gs = g.reshape(n, groups, o // groups, -1)
+            return np.add.reduce(np.matmul(gs, cols.transpose(0, 1, 3, 2)), 0).reshape(w_shape)
+        if gt is None:
+            gt = _channels_first(g, groups)
         return np.matmul(gt, cols.transpose(0, 2, 1)).reshape(w_shape)
 
     @staticmethod
