@@ -358,10 +358,14 @@ class _PoolScatter(Op):
         for t in range(geo.kh * geo.kw):
             np.equal(idx, t, out=hit)
             dst = gxp[_tap(geo, *divmod(t, geo.kw))]
-            if finite and disjoint:
+            if finite and disjoint:  # written once: no read of gxp, which may be unset
                 np.multiply(g, hit, out=dst)
+                continue
+            part = np.multiply(g, hit) if finite else np.where(hit, g, g.dtype.type(0))
+            if disjoint:
+                dst[...] = part
             else:
-                dst += np.multiply(g, hit) if finite else np.where(hit, g, g.dtype.type(0))
+                dst += part
         return _crop(gxp, geo)
 
     @staticmethod
