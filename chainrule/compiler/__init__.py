@@ -28,7 +28,7 @@ mode, strict mode, explain) observing the core.
 
 What is not guarded (as `jax.jit` documents for closures): Python state the function
 changes outside tensors (a counter in a list, an iterator's position: an iterator argument
-or global is refused), objects reached only through function calls or deeper than four
+or global is refused), objects reached only through function calls or deeper than eight
 attributes, and Tensors that alias each other differently from the traced call. Tensors
 reached that way are read as they were when traced.
 

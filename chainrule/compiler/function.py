@@ -98,7 +98,7 @@ class CompiledFunction:
         if walk.unguardable:
             self._give_up(walk.unguardable)
             return self._fn(*args, **kwargs)
-        tracer = Tracer(walk.arg_tensors, self._fullgraph)
+        tracer = Tracer(walk.arg_tensors, self._fullgraph, walk.arrays)
         with tracer:
             result = self._fn(*args, **kwargs)
             joint = _trace_backward(tracer, result, walk) if _live(result) else None

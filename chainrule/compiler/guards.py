@@ -2,7 +2,7 @@
 
 Before a function is traced, `Walk` visits what it can reach: its arguments, the globals its
 code names, its closure cells, and from those Tensors, Modules, Optimizers, lists, tuples,
-dicts and plain objects' attributes (three levels deep). After the trace, `guard_source`
+dicts and plain objects' attributes (eight levels deep). After the trace, `guard_source`
 writes one boolean expression over them, checked in order, cheapest first:
 
 - global modes: grad mode, no forward-mode level open, no tool observing the core;
@@ -26,7 +26,7 @@ import numpy as np
 
 from chainrule.tensor import Tensor
 
-_DEPTH = 4
+_DEPTH = 8
 _MAX_ITEMS = 256
 _VALUES = (bool, int, float, str, type(None), complex)
 
@@ -38,6 +38,7 @@ class Walk:
         self.entries: list = []  # (path, kind, object, facts at entry)
         self.paths: dict[int, str] = {}  # id(object) -> first path found
         self.arg_tensors: dict[int, str] = {}  # id(Tensor argument) -> its path
+        self.arrays: dict[int, str] = {}  # id(ndarray) -> path: arrays the call can reach
         self.unguardable: str | None = None
 
     # ---- the roots ----
@@ -80,8 +81,15 @@ class Walk:
         if isinstance(obj, _VALUES):
             self.entries.append((path, "value", obj, obj))
             return
-        if isinstance(obj, (types.ModuleType, types.FunctionType, type, types.BuiltinFunctionType,
-                            np.ufunc, np.ndarray, np.generic)) or depth > _DEPTH:
+        if isinstance(obj, (types.ModuleType, type, types.BuiltinFunctionType, np.ufunc,
+                            np.generic)) or depth > _DEPTH:
+            return
+        if isinstance(obj, types.FunctionType):
+            self._function(obj, path, depth)
+            return
+        if isinstance(obj, np.ndarray):  # read by reference: guarded by identity
+            self.arrays.setdefault(id(obj), path)
+            self.entries.append((path, "is", obj, None))
             return
         if id(obj) in self.paths:  # seen: its facts are checked where it was first found
             self.entries.append((path, "is", obj, None))
@@ -119,6 +127,20 @@ class Walk:
             for k, v in list(vars(obj).items())[:_MAX_ITEMS]:
                 if k.isidentifier():
                     self.visit(v, f"{path}.{k}", depth + 1)
+
+    def _function(self, fn, path: str, depth: int) -> None:
+        """A user's function reached as a value (a lambda kept in an object): what its
+        defaults and closure hold. The library's and NumPy's functions are not walked."""
+        if fn.__module__ and fn.__module__.split(".")[0] in ("chainrule", "numpy", "torch"):
+            return
+        for i, v in enumerate(fn.__defaults__ or ()):
+            self.visit(v, f"{path}.__defaults__[{i}]", depth + 1)
+        for i, cell in enumerate(fn.__closure__ or ()):
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            self.visit(value, f"{path}.__closure__[{i}].cell_contents", depth + 1)
 
     def _items(self, table: dict, path: str, depth: int) -> None:
         self.entries.append((f"len({path})", "value", len(table), len(table)))

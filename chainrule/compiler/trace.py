@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import tracemalloc
 import weakref
 
 import numpy as np
@@ -42,7 +43,9 @@ _GRAD_SLOT = Tensor.__dict__["_grad"]
 
 # NumPy factories, recorded so that the replay makes each fresh array again
 FACTORIES = ("zeros", "ones", "empty", "full", "array", "asarray", "asanyarray",
-             "ascontiguousarray", "arange", "eye", "identity", "linspace", "frombuffer")
+             "ascontiguousarray", "arange", "eye", "identity", "linspace", "frombuffer",
+             "fromiter", "indices", "ix_", "tri", "tril_indices", "triu_indices",
+             "diag_indices", "zeros_like", "ones_like", "empty_like", "full_like")
 # Tensor methods that hand values to Python: a graph break
 READERS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
            "__repr__", "__str__", "__format__", "__array__")
@@ -128,8 +131,9 @@ def _find_site(depth: int = 2):
 class Tracer:
     """Records the kernels of one eager call (see the module doc); used as a context manager."""
 
-    def __init__(self, args: dict, fullgraph: bool):
+    def __init__(self, args: dict, fullgraph: bool, known_arrays: dict | None = None):
         self.arg_arrays = args  # id(Tensor argument) -> its position in the argument list
+        self.known_arrays = known_arrays or {}  # id(ndarray) -> path, reached by the Walk
         self.fullgraph = fullgraph
         self.instrs: list[Instr] = []
         self.vars: list[Var] = []
@@ -151,6 +155,9 @@ class Tracer:
 
     # ------------------------------------------------------------------ the patches
     def __enter__(self) -> Tracer:
+        self._malloc = not tracemalloc.is_tracing()  # (the program's own tracing: keep it)
+        if self._malloc:
+            tracemalloc.start(1)
         arrays._active.append(self)
         self._patch(Tensor, "array", property(self._get_array, self._set_array))
         self._patch(Tensor, "_grad", property(_GRAD_SLOT.__get__, self._set_grad))
@@ -173,6 +180,8 @@ class Tracer:
             else:
                 setattr(owner, name, old)
         arrays._active.remove(self)
+        if self._malloc:
+            tracemalloc.stop()
         self._plain_again()
 
     def _patch(self, owner, name: str, new) -> None:
@@ -282,7 +291,8 @@ class Tracer:
             self.constants = {k: v for k, v in self.constants.items()
                               if self.vars[k].group not in groups}
         out, wrapped = self._wrap(result, ins) if given is None else (None, result)
-        if out is not None and not writes and self._foldable(fn, ins):
+        if out is not None and not writes and self._foldable(fn, ins) and \
+                not _holds_array((enc_args, enc_kwargs)):
             for n, value in zip(out if type(out) is tuple else (out,), _flat(result)):
                 if n is not None:
                     self.constants[n] = value
@@ -370,12 +380,28 @@ class Tracer:
             return t(self.encode(v, ins) for v in x)
         if t is dict:
             return {k: self.encode(v, ins) for k, v in x.items()}
-        if isinstance(x, np.ndarray) and not _constant(x):
-            self.graph_break("a NumPy array that no Tensor holds (its values would be fixed "
-                             "in the trace)", self._site())
+        if isinstance(x, np.ndarray) and not _constant(x) and self._made_here(x):
+            self.graph_break("a NumPy array made by a call the tracer does not see (plain "
+                             "NumPy on arrays no Tensor holds, such as indexing a dataset "
+                             "array): its values would be fixed in the trace; pass it in "
+                             "as a tensor", self._site())
         elif isinstance(x, Tensor):
             self.graph_break("a Tensor passed to a NumPy function", self._site())
         return x
+
+    def _made_here(self, a: np.ndarray) -> bool:
+        """Whether a plain array was made during the trace. One made before (a NumPy array
+        the program keeps) is read by reference, as eager reads it; one made during it by
+        calls the tracer did not record would be a frozen value. tracemalloc tells them
+        apart; when the program runs tracemalloc itself, arrays the call reaches from its
+        arguments, globals and closures (guards.Walk) count as made before."""
+        if self._malloc:
+            return tracemalloc.get_object_traceback(a) is not None
+        while isinstance(a, np.ndarray):
+            if id(a) in self.known_arrays:
+                return False
+            a = a.base
+        return True
 
     def _op_and_site(self):
         op, site = _find_site(3)
@@ -475,7 +501,18 @@ class Tracer:
                    if ref() is not None and k not in self.accounted)
 
 
-_UNFOLDABLE = {np.empty, np.empty_like}
+_UNFOLDABLE = {np.empty, np.empty_like, np.frombuffer, np.fromiter}
+
+
+def _holds_array(x) -> bool:
+    """Whether an encoded argument list reads an array by reference (not a constant)."""
+    if isinstance(x, np.ndarray):
+        return True
+    if type(x) in (tuple, list):
+        return any(_holds_array(v) for v in x)
+    if type(x) is dict:
+        return any(_holds_array(v) for v in x.values())
+    return False
 
 
 def _flat(result) -> tuple:

@@ -390,3 +390,27 @@ def test_a_replay_counts_its_in_place_writes_on_the_version():
     update()  # a replay writes w in place
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()
+
+
+def test_numpy_data_picked_by_python_inside_the_function_is_refused():
+    import random
+
+    data = np.arange(12.0).reshape(6, 2)
+
+    def step():
+        batch = cr.tensor(data[random.randrange(5)])  # a row chosen in Python: not replayable
+        return batch.sum()
+
+    f = cr.compile(step)
+    with pytest.warns(UserWarning, match="does not see"):
+        f()
+    assert not f._entries
+
+
+def test_a_numpy_array_the_program_keeps_is_read_by_reference():
+    weights = np.ones(3)
+    f = cr.compile(lambda x: x * cr.tensor(weights))
+    f(cr.ones(3))
+    f(cr.ones(3))
+    weights[:] = 4.0  # the replay reads the array as it is now, as eager would
+    assert f(cr.ones(3)).tolist() == [4.0, 4.0, 4.0] and len(f._entries) == 1
