@@ -390,6 +390,8 @@ class CompiledGraph(Function):
 
     array_forward = True
     grad_fn_name = "CompiledFunctionBackward"
+    jvp_reason = ("a compiled function runs eagerly while a forward-mode level is open (its "
+                  "guards ask that none is), so this node never carries a tangent")
 
     @staticmethod
     def forward(ctx, *arrays, graph, call):
