@@ -31,7 +31,7 @@ def _drop(input, p, training, inplace, mask_shape, op):
     else:  # keep with probability 1 - p, scaled so that the expectation is unchanged
         keep = numpy_rng().random(mask_shape, dtype=np.float64 if dt == np.float64
                                   else np.float32) >= p
-        mask = keep.astype(dt) * dt.type(1.0 / (1.0 - p))
+        mask = np.multiply(keep, dt.type(1.0 / (1.0 - p)), dtype=dt)  # one pass: 0 or scale
     m = nograd(mask)
     return input.mul_(m) if inplace else input * m
 

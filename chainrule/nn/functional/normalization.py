@@ -61,7 +61,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                              f"size {list(input.shape)}")
         axes = (0,) + tuple(range(2, x.ndim))
         mean = x.mean(axes, keepdims=True)
-        var = x.var(axes, keepdims=True)
+        var = x.var(axes, keepdims=True, mean=mean)  # the mean is not computed twice
         if running_mean is not None:
             _running_update(running_mean, mean, momentum)
         if running_var is not None:
