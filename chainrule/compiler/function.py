@@ -205,7 +205,9 @@ _ARG, _CELL = re.compile(r"^A\[(\d+)\]"), re.compile(r"^C\[(\d+)\]\.cell_content
 _SHORTER = [(re.compile(a), b) for a, b in (
     (r"^(G|KW)\['([^']*)'\]", r"\2"), (r"\._(modules|parameters|buffers)\[", "["),
     (r"\._grad", "_grad"), (r"\.param_groups\[\d+\]\['params'\]\[(\d+)\]", r"_p\1"),
-    (r"\._?(state|scratch)\[o\d+\]", r"_\1"), (r"^S\b", "self"), (r"\W+", "_"))]
+    (r"\._?(state|scratch)\[o\d+\]", r"_\1"), (r"^S\b", "self"),
+    (r"\.__closure__\[(\d+)\]\.cell_contents", r"_c\1"), (r"\.__defaults__\[(\d+)\]", r"_d\1"),
+    (r"\W+", "_"))]
 
 
 def _pretty(path: str, params: list, fn) -> str:
