@@ -104,7 +104,8 @@ class Source:
             return f"np.{owner.__name__}.{name}"
         if owner is not None and not isinstance(owner, type(np)) and name:
             return f"{self.const(owner, type(owner).__name__.lower())}.{name}"
-        for path, module in (("np", np), ("np.linalg", np.linalg), ("np.fft", np.fft)):
+        for path, module in (("np", np), ("np.linalg", np.linalg), ("np.fft", np.fft),
+                             ("np.lib.stride_tricks", np.lib.stride_tricks)):
             if name and getattr(module, name, None) is fn:
                 return f"{path}.{name}"
         return self.const(fn, name or "fn")

@@ -22,6 +22,7 @@ import gc
 import os
 import sys
 import tracemalloc
+import types
 import weakref
 
 import numpy as np
@@ -37,6 +38,7 @@ _SKIP = (os.path.dirname(np.__file__) + os.sep, os.path.dirname(os.path.abspath(
 _view = np.ndarray.view
 _asarray = np.asarray  # the tracer's own calls must not be recorded (np.asarray is patched)
 _ones = np.ones
+_as_strided = np.lib.stride_tricks.as_strided
 _SAME_MEMORY = (np.asarray, np.asanyarray, np.ascontiguousarray)  # (the last: if contiguous)
 _ARRAY_SLOT = Tensor.__dict__["array"]
 _GRAD_SLOT = Tensor.__dict__["_grad"]
@@ -163,8 +165,8 @@ class Tracer:
         self._patch(Tensor, "_grad", property(_GRAD_SLOT.__get__, self._set_grad))
         for name in READERS:
             self._patch(Tensor, name, self._reader(name, getattr(Tensor, name)))
-        for name in FACTORIES:
-            self._patch(np, name, self._factory(getattr(np, name)))
+        for owner, name, fn in _factory_sites():
+            self._patch(owner, name, self._factory(fn))
         from chainrule.random import Generator
 
         self._patch(Generator, "_np", property(lambda g: _Draws(g.__dict__["_np"])))
@@ -175,7 +177,9 @@ class Tracer:
     def __exit__(self, *exc) -> None:
         self._registration.remove()
         for owner, name, old in reversed(self._undo):
-            if old is None:
+            if type(owner) is dict:  # a module's namespace
+                owner[name] = old
+            elif old is None:
                 delattr(owner, name)
             else:
                 setattr(owner, name, old)
@@ -185,6 +189,10 @@ class Tracer:
         self._plain_again()
 
     def _patch(self, owner, name: str, new) -> None:
+        if isinstance(owner, types.ModuleType):
+            self._undo.append((owner.__dict__, name, owner.__dict__[name]))
+            owner.__dict__[name] = new
+            return
         self._undo.append((owner, name, owner.__dict__.get(name)))
         setattr(owner, name, new)
 
@@ -499,6 +507,29 @@ class Tracer:
         gc.collect(0)  # the youngest generation: where a step's short-lived cycles are
         return sum(1 for k, ref in self.born.items()
                    if ref() is not None and k not in self.accounted)
+
+
+_sites: list = []
+_sites_seen = [0]
+
+
+def _factory_sites() -> list:
+    """(module, name, function) for every binding of a factory: NumPy's own, and the
+    library's modules that imported one by name (`from numpy.lib.stride_tricks import
+    as_strided`). Found again when new modules were imported."""
+    if _sites_seen[0] != len(sys.modules):
+        originals = {id(getattr(np, n)): getattr(np, n) for n in FACTORIES}
+        originals[id(_as_strided)] = _as_strided
+        found = [(np, n, getattr(np, n)) for n in FACTORIES]
+        found.append((np.lib.stride_tricks, "as_strided", _as_strided))
+        for mod_name, module in list(sys.modules.items()):
+            if mod_name.startswith("chainrule.") and module is not None and \
+                    not mod_name.startswith("chainrule.compiler"):
+                found += [(module, k, v) for k, v in vars(module).items()
+                          if id(v) in originals and v is originals[id(v)]]
+        _sites[:] = found
+        _sites_seen[0] = len(sys.modules)
+    return _sites
 
 
 _UNFOLDABLE = {np.empty, np.empty_like, np.frombuffer, np.fromiter}
