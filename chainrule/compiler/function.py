@@ -249,8 +249,9 @@ def _effects(fn, trace: Trace, walk: Walk, names: dict, consts: dict):
         return held[id(t)]
 
     written = {n for ins in trace.instrs for n in ins.writes}
-    for n, t, _ in trace.inputs:  # in-place writes count on the version, as eager's do
-        if n in written:
+    for n, t, _ in trace.inputs:  # in-place writes count on the version, as eager's do,
+        if n in written and (t._requires_grad or id(t) in walk.arg_tensors):  # where a graph
+            # may have saved the tensor (a parameter, an argument; not optimizer state)
             footer.append(f"{_object(t)}._version[0] += 1")
     for t, value in trace.grad_sets:
         footer.append(f"{_object(t)}._grad = {tensor(value)}")
