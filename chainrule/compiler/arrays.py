@@ -46,7 +46,7 @@ def _run(fn, args, kwargs):
 class TraceArray(np.ndarray):
     """An ndarray whose NumPy calls are recorded by the tracer that made it (see module doc)."""
 
-    _node = None  # (tracer, variable number) once the tracer has named this array
+    _node = None  # (its tracer's token, variable number) once a tracer has named this array
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         fn = ufunc if method == "__call__" else getattr(ufunc, method)

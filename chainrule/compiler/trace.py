@@ -147,6 +147,9 @@ class Tracer:
         self.born: dict[int, weakref.ref] = {}  # Tensors made during the trace
         self.restore: list = []
         self.depth = 0
+        # what a TraceArray names as its maker: not the tracer itself, so that an array kept
+        # after the trace (a cache) does not keep the tracer and all it saw alive
+        self.token = object()
         self.broken = None
         self.node_stack: list = []
         self.node_sites: dict[int, tuple] = {}
@@ -225,7 +228,7 @@ class Tracer:
     # ---- Tensor.array and Tensor._grad while tracing ----
     def _get_array(self, t):
         a = _ARRAY_SLOT.__get__(t, Tensor)
-        if type(a) is TraceArray and a._node is not None and a._node[0] is self:
+        if type(a) is TraceArray and a._node is not None and a._node[0] is self.token:
             return a
         return self._input(t, a)
 
@@ -288,7 +291,7 @@ class Tracer:
         finally:
             self.depth -= 1
         for a, p in zip(args, flat):
-            if p is result and type(a) is TraceArray and a._node and a._node[0] is self:
+            if p is result and type(a) is TraceArray and a._node and a._node[0] is self.token:
                 return a  # its argument, untouched (astype(copy=False) of the same dtype)
         ins: list = []
         enc_args, enc_kwargs = self.encode(args, ins), self.encode(kwargs, ins)
@@ -368,7 +371,7 @@ class Tracer:
 
     def _traced(self, value, n: int) -> TraceArray:
         t = _view(_asarray(value), TraceArray)
-        t._node = (self, n)
+        t._node = (self.token, n)
         return t
 
     def encode(self, x, ins: list):
@@ -376,7 +379,7 @@ class Tracer:
         t = type(x)
         if t is TraceArray:
             node = x._node
-            if node is not None and node[0] is self:
+            if node is not None and node[0] is self.token:
                 ins.append((node[1], _view(x, np.ndarray)))
                 return Ref(node[1])
             if node is None:
@@ -466,7 +469,7 @@ class Tracer:
                 continue
             a = _ARRAY_SLOT.__get__(t, Tensor)
             if type(a) is TraceArray:
-                if a._node is not None and a._node[0] is self:
+                if a._node is not None and a._node[0] is self.token:
                     self._final[id(t)] = a._node[1]
                 _ARRAY_SLOT.__set__(t, _view(a, np.ndarray))
 
