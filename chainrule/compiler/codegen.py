@@ -195,13 +195,10 @@ def generate(trace: Trace, names: dict, keep: set, header: list[str], footer: li
     instrs = trace.instrs if instrs is None else instrs
     kept = {trace.vars[n].group for n in keep}
     folded = _fold(src, trace, instrs, kept)
-    live = _needed(trace, instrs, kept)
-    ends: dict[int, list] = {}  # instruction -> groups whose last use it is
-    for group, end in last_uses(trace, instrs).items():
-        if group not in kept and trace.vars[group].owns and trace.vars[group].group == group:
-            ends.setdefault(end, []).append(group)
-    free: dict[tuple, list] = {}  # layout -> names of temporaries whose memory is free
-    owner: dict[int, str] = {}  # group -> the name whose memory it uses
+    run = [live and not (ins.kind == "call" and ins.out is not None and all(
+        n is None or n in folded for n in _outs(ins)))
+        for ins, live in zip(instrs, _needed(trace, instrs, kept))]
+    buffers, drops = _plan(trace, instrs, run, keep, kept)
     shown = None
     body: list[str] = list(header)
     for i, ins in enumerate(instrs):
@@ -209,25 +206,66 @@ def generate(trace: Trace, names: dict, keep: set, header: list[str], footer: li
             shown = ins.site
             body.append(_statement(ins.site))
             src.sites.append((None, ins.site))
-        if not live[i] or ins.kind == "call" and ins.out is not None and all(
-                n is None or n in folded for n in _outs(ins)):
+        if not run[i]:
             continue  # unused, or a constant computed once when traced
-        buffer = None
+        buffer = buffers.get(i)
+        line = _line(src, ins, None if buffer is None else src.var(buffer))
+        body.append(f"{line}  # {ins.op}" if ins.op else line)
+        src.sites.append((ins.op, ins.site))
+        if i in drops:
+            body.append("del " + ", ".join(src.var(n) for n in drops[i]))
+            src.sites.append((ins.op, ins.site))
+    src.lines = [f"def {name}({params}):"] + ["    " + b for b in body + footer]
+    return src
+
+
+_DROP_BYTES = 1 << 16  # smaller temporaries stay until the replay returns (fewer lines)
+
+
+def _plan(trace: Trace, instrs: list, run: list, keep: set, kept: set) -> tuple:
+    """Memory of the replay's temporaries, in one pass over the kernels:
+
+    buffers: instruction -> the temporary whose memory its result reuses (its last use has
+             passed; same shape, dtype and strides): the ufunc writes there with out=;
+    drops:   instruction -> names to `del` after it: a large block of memory whose last
+             user it was and that no later result reuses, freed as eager would free it.
+    """
+    ends: dict[int, list] = {}
+    for group, end in last_uses(trace, instrs).items():
+        if group not in kept:
+            ends.setdefault(end, []).append(group)
+    block: dict[int, int] = {}  # group -> the variable whose memory it lives in
+    users: dict[int, list] = {}  # block -> every variable bound to its memory
+    free: dict[tuple, list] = {}
+    buffers: dict[int, int] = {}
+    last_free: dict[int, int] = {}  # block -> the instruction after which it was last freed
+    for i, ins in enumerate(instrs):
+        if not run[i]:
+            continue
+        outs = [n for n in _outs(ins) if n is not None] if ins.kind == "call" else []
         if _reusable(ins, trace, keep):
             v = trace.vars[ins.out]
             pool = free.get((v.shape, v.dtype, v.strides))
-            buffer = pool.pop() if pool else None
-        line = _line(src, ins, buffer)
-        body.append(f"{line}  # {ins.op}" if ins.op else line)
-        src.sites.append((ins.op, ins.site))
-        if type(ins.out) is int and ins.kind == "call":
-            owner[ins.out] = src.var(ins.out)
-        for group in ends.get(i, ()):
-            if group in owner:
-                v = trace.vars[group]
-                free.setdefault((v.shape, v.dtype, v.strides), []).append(owner[group])
-    src.lines = [f"def {name}({params}):"] + ["    " + b for b in body + footer]
-    return src
+            if pool:
+                buffers[i] = block[ins.out] = pool.pop()
+        for n in outs:
+            g = trace.vars[n].group
+            if g == n and trace.vars[n].owns and n not in block:
+                block[n] = n
+            if g in block:
+                users.setdefault(block[g], []).append(n)
+        for g in ends.get(i, ()):
+            if g in block and block[g] not in kept:
+                v = trace.vars[g]
+                free.setdefault((v.shape, v.dtype, v.strides), []).append(block[g])
+                last_free[block[g]] = i
+    drops: dict[int, list] = {}
+    for b, i in last_free.items():
+        if b not in buffers.values() or max(k for k, v in buffers.items() if v == b) < i:
+            v = trace.vars[b]
+            if int(np.prod(v.shape)) * v.dtype.itemsize >= _DROP_BYTES:
+                drops.setdefault(i, []).extend(sorted(set(users[b])))
+    return buffers, drops
 
 
 def _outs(ins) -> tuple:

@@ -21,6 +21,7 @@ that arguments alias. These are documented in chainrule/compiler/__init__.py.
 from __future__ import annotations
 
 import types
+import weakref
 
 import numpy as np
 
@@ -100,7 +101,8 @@ class Walk:
                                 f"replay cannot follow; pass what it yields as an argument")
             return
         if isinstance(obj, Tensor):
-            self.entries.append((path, "tensor", obj, _tensor_facts(obj)))
+            # held weakly: a gradient the call replaces must be free to go (memory)
+            self.entries.append((path, "tensor", weakref.ref(obj), _tensor_facts(obj)))
             if obj._grad is not None:
                 self.visit(obj._grad, f"{path}._grad", depth + 1)
             return
@@ -198,6 +200,11 @@ def guard_source(walk: Walk, read: dict, touched: dict, consts: dict) -> str:
     checks = ["_state.enabled is _ENABLED", "not _state.dual_levels",
               "not (_observers.forward or _observers.backward or _observers.node)"]
     for path, kind, obj, facts in walk.entries:
+        if kind == "tensor":
+            obj = obj()
+            if obj is None:  # gone during the call: it was replaced, not read
+                checks.append(f"{path} is not None")
+                continue
         checks += _checks(path, kind, obj, facts, walk, read, touched, consts)
     return " and ".join(checks)
 
@@ -217,6 +224,9 @@ def _checks(path, kind, obj, facts, walk, read, touched, consts) -> list:
                 f"{path}.array.dtype == np.dtype({str(dtype)!r})",
                 f"{path}.array.strides == {strides!r}", f"{path}._requires_grad is {rg}",
                 f"({path}.grad_fn is None) is {leaf}"]
+    if kind == "tensor" and path.endswith("._grad") and id(obj) not in touched and \
+            not facts[3]:
+        return [f"{path} is not None"]  # a gradient the call replaces without reading it
     name = _ref(obj)
     consts[name] = obj
     out = [f"{path} is {name}"]
@@ -227,8 +237,7 @@ def _checks(path, kind, obj, facts, walk, read, touched, consts) -> list:
             array = read[id(obj)]
             consts[_ref(array)] = array
             out.append(f"{name}.array is {_ref(array)}")
-    return out if kind != "tensor" or id(obj) in touched or rg or not path.endswith("._grad") \
-        else [f"{path} is not None"]
+    return out
 
 
 def _literal(v) -> str:
