@@ -43,6 +43,8 @@ def _expect(value, expected, where: str):
 class _Entry:
     """One trace: its guard, its replay and the generated source."""
 
+    unconfirmed = None  # ids of the NumPy arrays it reads by reference, until confirmed
+
     def __init__(self, guard, replay, source: str, filename: str, sites: list):
         self.guard, self.replay, self.source = guard, replay, source
         self.filename, self.sites = filename, sites
@@ -81,8 +83,25 @@ class CompiledFunction:
             return self._fn(*args, **kwargs)
         for entry in self._entries:
             if entry.guard(args, kwargs):
+                if entry.unconfirmed is not None:
+                    return self._confirm(entry, args, kwargs)
                 return _run(entry, args, kwargs)
         return self._trace(args, kwargs)
+
+    def _confirm(self, entry: _Entry, args, kwargs):
+        """Trace a trace's second call: the NumPy arrays it reads by reference must be the
+        same objects (kept by the program), not new ones made by untraced NumPy."""
+        result, trace = self._traced_call(args, kwargs)
+        if trace is None:
+            return result
+        if [id(a) for a in trace.plain_reads] != entry.unconfirmed:
+            self._give_up("it reads NumPy arrays that no Tensor holds and that are new on each "
+                          "call (plain NumPy that the tracer does not see, such as a row of a "
+                          "dataset array picked in Python): a replay would freeze their "
+                          "values; pass such data in as tensors")
+        else:
+            entry.unconfirmed = None
+        return result
 
     def _trace(self, args, kwargs):
         if self._tries >= cache_size_limit:
@@ -98,19 +117,32 @@ class CompiledFunction:
         if walk.unguardable:
             self._give_up(walk.unguardable)
             return self._fn(*args, **kwargs)
-        tracer = Tracer(walk.arg_tensors, self._fullgraph, walk.arrays)
+        result, trace = self._traced_call(args, kwargs, walk)
+        if trace is None:
+            return result
+        entry = None
+        if trace.joint is not None:
+            entry = _build_joint(self._fn, trace, walk, trace.joint)
+        elif not trace.escaped:  # else a warm-up call (an optimizer making its state)
+            entry = _build(self._fn, trace, walk)
+        if entry is not None:
+            entry.unconfirmed = [id(a) for a in trace.plain_reads] or None
+            self._entries.append(entry)
+        return result
+
+    def _traced_call(self, args, kwargs, walk: Walk | None = None):
+        """(result, trace) of one eager call under the tracer; trace None on a graph break."""
+        tracer = Tracer(walk.arg_tensors if walk else _arg_tensors(args, kwargs),
+                        self._fullgraph)
         with tracer:
             result = self._fn(*args, **kwargs)
-            joint = _trace_backward(tracer, result, walk) if _live(result) else None
+            joint = _trace_backward(tracer, result) if _live(result) else None
         if tracer.broken:
             self._give_up(tracer.broken)
-            return result
+            return result, None
         trace = Trace(tracer, result)
-        if joint is not None:
-            self._entries.append(_build_joint(self._fn, trace, walk, joint))
-        elif not trace.escaped:  # else a warm-up call (an optimizer making its state)
-            self._entries.append(_build(self._fn, trace, walk))
-        return result
+        trace.joint = joint
+        return result, trace
 
     def _give_up(self, reason: str) -> None:
         self._eager = reason
@@ -118,6 +150,15 @@ class CompiledFunction:
             raise GraphBreak(f"chainrule.compile(fullgraph=True): {_name(self._fn)}: {reason}")
         warnings.warn(f"chainrule.compile: {_name(self._fn)} runs eagerly from now on: {reason}",
                       stacklevel=4)
+
+
+def _arg_tensors(args, kwargs) -> dict:
+    walk = Walk()
+    for i, a in enumerate(args):
+        walk.argument(a, f"A[{i}]")
+    for k, a in kwargs.items():
+        walk.argument(a, f"KW[{k!r}]")
+    return walk.arg_tensors
 
 
 def _name(fn) -> str:
@@ -301,7 +342,7 @@ class _Joint:
         self.grads = grads  # the variable of each one's gradient (None: unused)
 
 
-def _trace_backward(tracer: Tracer, result, walk: Walk) -> _Joint:
+def _trace_backward(tracer: Tracer, result) -> _Joint:
     """With forward traced, trace the backward from placeholder output gradients to every
     tensor that requires grad (AOTAutograd's joint graph): the replay's one node runs it."""
     from chainrule.autograd.engine import run_backward

@@ -21,7 +21,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import tracemalloc
 import types
 import weakref
 
@@ -104,6 +103,7 @@ class Trace:
         self.instrs = tracer.instrs
         self.vars = tracer.vars
         self.inputs = tracer.input_vars  # [(var, tensor, array)]
+        self.plain_reads = tracer.plain_reads
         self.constants = tracer.constants
         self.seeds = tracer.seeds
         self.grad_sets, self.array_sets = tracer.final_effects()
@@ -133,9 +133,13 @@ def _find_site(depth: int = 2):
 class Tracer:
     """Records the kernels of one eager call (see the module doc); used as a context manager."""
 
-    def __init__(self, args: dict, fullgraph: bool, known_arrays: dict | None = None):
+    def __init__(self, args: dict, fullgraph: bool):
         self.arg_arrays = args  # id(Tensor argument) -> its position in the argument list
-        self.known_arrays = known_arrays or {}  # id(ndarray) -> path, reached by the Walk
+        # NumPy arrays no Tensor holds, read by reference: the program's own (kept between
+        # calls), or made during the call by plain NumPy the tracer does not see (a row of a
+        # dataset array picked in Python), whose values a replay would freeze. A second trace
+        # tells them apart: the program's own are the same objects again.
+        self.plain_reads: list = []
         self.fullgraph = fullgraph
         self.instrs: list[Instr] = []
         self.vars: list[Var] = []
@@ -160,9 +164,6 @@ class Tracer:
 
     # ------------------------------------------------------------------ the patches
     def __enter__(self) -> Tracer:
-        self._malloc = not tracemalloc.is_tracing()  # (the program's own tracing: keep it)
-        if self._malloc:
-            tracemalloc.start(1)
         arrays._active.append(self)
         self._patch(Tensor, "array", property(self._get_array, self._set_array))
         self._patch(Tensor, "_grad", property(_GRAD_SLOT.__get__, self._set_grad))
@@ -187,8 +188,6 @@ class Tracer:
             else:
                 setattr(owner, name, old)
         arrays._active.remove(self)
-        if self._malloc:
-            tracemalloc.stop()
         self._plain_again()
 
     def _patch(self, owner, name: str, new) -> None:
@@ -391,28 +390,11 @@ class Tracer:
             return t(self.encode(v, ins) for v in x)
         if t is dict:
             return {k: self.encode(v, ins) for k, v in x.items()}
-        if isinstance(x, np.ndarray) and not _constant(x) and self._made_here(x):
-            self.graph_break("a NumPy array made by a call the tracer does not see (plain "
-                             "NumPy on arrays no Tensor holds, such as indexing a dataset "
-                             "array): its values would be fixed in the trace; pass it in "
-                             "as a tensor", self._site())
+        if isinstance(x, np.ndarray) and not _constant(x):
+            self.plain_reads.append(x)  # read by reference; a second trace confirms it
         elif isinstance(x, Tensor):
             self.graph_break("a Tensor passed to a NumPy function", self._site())
         return x
-
-    def _made_here(self, a: np.ndarray) -> bool:
-        """Whether a plain array was made during the trace. One made before (a NumPy array
-        the program keeps) is read by reference, as eager reads it; one made during it by
-        calls the tracer did not record would be a frozen value. tracemalloc tells them
-        apart; when the program runs tracemalloc itself, arrays the call reaches from its
-        arguments, globals and closures (guards.Walk) count as made before."""
-        if self._malloc:
-            return tracemalloc.get_object_traceback(a) is not None
-        while isinstance(a, np.ndarray):
-            if id(a) in self.known_arrays:
-                return False
-            a = a.base
-        return True
 
     def _op_and_site(self):
         op, site = _find_site(3)
