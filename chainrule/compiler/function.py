@@ -9,6 +9,7 @@ import re
 import types
 import warnings
 import weakref
+import zlib
 
 import numpy as np
 
@@ -53,7 +54,6 @@ class _Entry:
 class CompiledFunction:
     """A function whose calls replay the trace whose guard they pass (module doc)."""
 
-    _count = 0
     made: weakref.WeakSet = weakref.WeakSet()  # for compiler.reset()
 
     def __init__(self, fn, fullgraph: bool = False, eager: bool = False):
@@ -188,30 +188,44 @@ def _build(fn, trace: Trace, walk: Walk) -> _Entry:
     keep, footer = _effects(fn, trace, walk, names, consts)
     src = codegen.generate(trace, names, keep, header, footer, "_A, _KW")
     consts.update(src.consts)
-    CompiledFunction._count += 1
-    filename = f"<chainrule.compile {_name(fn)} #{CompiledFunction._count}>"
     text = "\n".join(src.lines) + "\n"
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    filename = _source_file(fn, text)
     scope = {"np": np, "_T": _T, "_expect": _expect, **consts}
-    exec(compile(text, filename, "exec"), scope)  # noqa: S102 - our own generated code
+    exec(_compiled(text, filename), scope)  # noqa: S102 - our own generated code
     read = {id(t): a for _, t, a in trace.inputs if id(t) not in walk.arg_tensors}
     guard_consts: dict = {}
-    expr = guard_source(walk, read, trace.touched, guard_consts)
-    guard = _guard(fn, expr, guard_consts)
+    guard = _guard(fn, guard_source(walk, read, trace.touched, guard_consts), guard_consts)
     sites = [(None, None)] * (len(header) + 1) + src.sites
     return _Entry(guard, scope["replay"], text, filename, sites[1:])
 
 
 def _guard(fn, expr: str, consts: dict):
     func = fn.__func__ if isinstance(fn, types.MethodType) else fn
+    order: dict[str, str] = {}  # o<id> -> o<k>, so that the same guard has the same text
+    expr = re.sub(r"\bo\d+\b", lambda m: order.setdefault(m.group(), f"o{len(order)}"), expr)
+    consts = {order[k]: v for k, v in consts.items() if k in order}
     scope = {"np": np, "_Tensor": Tensor, "_state": grad_mode._state, "_observers": observers,
              "_ENABLED": grad_mode._state.enabled, **consts,
              "G": getattr(func, "__globals__", {}),
              "C": getattr(func, "__closure__", None) or (),
              "S": getattr(fn, "__self__", None)}
-    exec(compile(f"def guard(A, KW):\n    return {expr}\n", "<chainrule.compile guard>",
-                 "exec"), scope)  # noqa: S102
+    exec(_compiled(f"def guard(A, KW):\n    return {expr}\n", "<chainrule.compile guard>"),
+         scope)  # noqa: S102
     return scope["guard"]
+
+
+def _source_file(fn, text: str) -> str:
+    """The generated source's file name, registered with linecache so that tracebacks show
+    its lines; the same source (the same step of another model) has the same name."""
+    filename = f"<chainrule.compile {_name(fn)} {zlib.crc32(text.encode()):08x}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    return filename
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(text: str, filename: str):
+    """Python's compile(), once per source: parsing a long step costs about a millisecond."""
+    return compile(text, filename, "exec")
 
 
 def _names(fn, trace: Trace, walk: Walk):
@@ -385,11 +399,9 @@ def _build_joint(fn, trace: Trace, walk: Walk, joint: _Joint) -> _Entry:
     consts.update(src_f.consts)
     consts.update(src_b.consts)
     text = "\n".join(src_f.lines) + "\n\n\n" + "\n".join(src_b.lines) + "\n"
-    CompiledFunction._count += 1
-    filename = f"<chainrule.compile {_name(fn)} #{CompiledFunction._count}>"
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    filename = _source_file(fn, text)
     scope = {"np": np, "_T": _T, "_expect": _expect, **consts}
-    exec(compile(text, filename, "exec"), scope)  # noqa: S102 - our own generated code
+    exec(_compiled(text, filename), scope)  # noqa: S102 - our own generated code
     read = {id(t): a for _, t, a in trace.inputs if id(t) not in walk.arg_tensors}
     guard_consts: dict = {}
     guard = _guard(fn, guard_source(walk, read, trace.touched, guard_consts), guard_consts)
