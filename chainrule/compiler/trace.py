@@ -26,7 +26,7 @@ import weakref
 
 import numpy as np
 
-from chainrule.autograd import grad_mode, observers
+from chainrule.autograd import grad_mode, graph, observers
 from chainrule.compiler import arrays
 from chainrule.compiler.arrays import TraceArray, plain
 from chainrule.tensor import Tensor
@@ -479,6 +479,9 @@ class Tracer:
 
     def encode_result(self, r):
         if isinstance(r, Tensor):
+            if r.grad_fn is not None:  # the replay returns it without its (spent) history,
+                for leaf in graph.walk([r])[1]:  # so the leaves it reaches are not kept
+                    self.accounted.add(id(leaf))
             return ("tensor", self._tensor_value(r))
         if type(r) in (tuple, list):
             return (type(r).__name__, [self.encode_result(v) for v in r])

@@ -444,3 +444,21 @@ def test_a_cnn_step_with_batch_norm_dropout_and_adam_replays_bit_for_bit():
     assert all(_same(a.array, b.array)
                for a, b in zip(me.state_dict().values(), mc.state_dict().values()))
     assert "as_strided" in step.code
+
+
+def test_a_step_that_detaches_its_argument_and_returns_the_loss_replays():
+    x = cr.randn(20, 2, dtype=cr.float64)
+
+    def step(theta):
+        theta = theta.detach().requires_grad_()
+        value = (x @ theta).exp().mean()
+        g, = cr.autograd.grad(value, theta)
+        return value, theta.detach() - 0.1 * g
+
+    f = cr.compile(step)
+    theta_e = theta_c = cr.zeros(2, dtype=cr.float64)
+    for _ in range(6):
+        ve, theta_e = step(theta_e)
+        vc, theta_c = f(theta_c)
+        assert _same(ve.array, vc.array) and _same(theta_e.array, theta_c.array)
+    assert len(f._entries) == 1 and not f._eager
