@@ -22,9 +22,17 @@ What is guarded (a change traces again): the arguments' shapes, dtypes, strides,
 requires_grad and whether they have a grad_fn; numbers and strings among the arguments,
 the referenced globals and closure variables, by value; the identity of the Tensors,
 Modules and Optimizers reached from those (and of each Tensor's array that the trace read);
-Modules' `training`; optimizers' hyper-parameters by value and their state's keys; whether
+Modules' `training`; optimizers' state keys and hyper-parameters (a float hyper-parameter
+that only reaches NumPy calls, such as SGD's or Adam's lr, is read by the replay on each call
+instead, so an lr scheduler stepping between calls needs no new trace); whether
 each reached Tensor's `.grad` is None; grad mode; no forward-mode level; no tool (anomaly
 mode, strict mode, explain) observing the core.
+
+What a replay cannot repeat is not kept: a call that stores new tensors somewhere (an
+optimizer making its state on its first step) is a warm-up, traced again on the next call;
+a call that changes an optimizer's hyper-parameters (an lr scheduler's step inside the
+function) is never replayed. NumPy arrays that no Tensor holds are read by reference; a
+second trace checks that they are the program's own (the same objects again).
 
 What is not guarded (as `jax.jit` documents for closures): Python state the function
 changes outside tensors (a counter in a list, an iterator's position: an iterator argument

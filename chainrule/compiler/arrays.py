@@ -24,10 +24,13 @@ _active = []  # the tracer recording now (a list, so that `tracing` can be neste
 
 
 def plain(x):
-    """x with every TraceArray inside it (tuples, lists, dicts) as a plain ndarray view."""
+    """x with every TraceArray inside it (tuples, lists, dicts) as a plain ndarray view, and
+    every Hyper as the float it is (NumPy treats float subclasses as float64 arrays)."""
     t = type(x)
     if t is TraceArray:
         return _view(x, np.ndarray)
+    if t is Hyper:
+        return float.__float__(x)
     if t is tuple or t is list:
         return t(plain(v) for v in x)
     if t is dict:
@@ -140,3 +143,41 @@ for _name in METHODS:
 WRITES_SELF = {"__setitem__", "fill", "sort", "put", "partition"}
 # NumPy functions that write into their first argument.
 WRITES_FIRST = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis", "at"}
+
+
+class Hyper(float):
+    """An optimizer's float hyper-parameter (lr, momentum, ...) while a call is traced.
+
+    Handed to a NumPy call it becomes an input of the replay, read from the param group on
+    each call, so that an lr scheduler between calls needs no new trace. Python arithmetic
+    on it (`1 - lr * wd`, `momentum != 0`) fixes its value in the trace instead: the tracer
+    is told (`used`), and the guards then check the value.
+    """
+
+    def __new__(cls, value: float, path: str, used: set):
+        h = float.__new__(cls, value)
+        h.path, h.used = path, used
+        return h
+
+    def __reduce__(self):
+        return (float, (float.__float__(self),))
+
+
+def _python(name: str):
+    op = getattr(float, name)
+
+    def method(self, *args):
+        self.used.add(self.path)
+        return op(float.__float__(self), *args)
+
+    method.__name__ = name
+    return method
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+              "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__",
+              "__rpow__", "__neg__", "__pos__", "__abs__", "__eq__", "__ne__", "__lt__", "__le__",
+              "__gt__", "__ge__", "__bool__", "__int__", "__float__", "__round__", "__trunc__",
+              "__divmod__", "__rdivmod__", "__repr__", "__str__", "__format__"):
+    setattr(Hyper, _name, _python(_name))
+Hyper.__hash__ = float.__hash__

@@ -18,7 +18,7 @@ import os
 
 import numpy as np
 
-from chainrule.compiler.trace import Ref, Trace
+from chainrule.compiler.trace import Dyn, Ref, Trace
 
 
 class Source:
@@ -32,6 +32,7 @@ class Source:
         self.keep = keep  # variables that must keep their own memory (results, effects)
         self.lines: list[str] = []
         self.sites: list = []  # per line of the body: (op, site) it came from
+        self.hypers: dict[str, str] = {}  # path of a hyper-parameter -> its name
 
     # ---- names ----
     def var(self, n: int) -> str:
@@ -52,6 +53,8 @@ class Source:
     def value(self, x) -> str:
         if type(x) is Ref:
             return self.var(x.n)
+        if type(x) is Dyn:  # a hyper-parameter: read on each call, unless the trace fixed it
+            return self.hypers.get(x.path) or self.value(x.value)
         if x is None or x is Ellipsis or isinstance(x, (bool, str)):
             return "..." if x is Ellipsis else repr(x)
         if isinstance(x, int):
@@ -189,9 +192,11 @@ def _reusable(ins, trace: Trace, keep: set) -> bool:
 
 # ---------------------------------------------------------------------------- the body
 def generate(trace: Trace, names: dict, keep: set, header: list[str], footer: list[str],
-             params: str, instrs: list | None = None, name: str = "replay") -> Source:
+             params: str, instrs: list | None = None, name: str = "replay",
+             hypers: dict | None = None) -> Source:
     """The source of `def name(params):` with the kernels (the trace's, or `instrs`)."""
     src = Source(trace, names, keep)
+    src.hypers = hypers or {}
     instrs = trace.instrs if instrs is None else instrs
     kept = {trace.vars[n].group for n in keep}
     folded = _fold(src, trace, instrs, kept)

@@ -63,6 +63,7 @@ class CompiledFunction:
         self._eager = eager  # True, or the reason it runs eagerly
         self._entries: list[_Entry] = []
         self._tries = 0
+        self._why = "its guards kept failing"  # for the cache limit's warning
         functools.update_wrapper(self, fn)
         CompiledFunction.made.add(self)
 
@@ -106,7 +107,7 @@ class CompiledFunction:
     def _trace(self, args, kwargs):
         if self._tries >= cache_size_limit:
             self._give_up(f"it needed more than cache_size_limit={cache_size_limit} traces "
-                          f"(its guards kept failing, or it kept storing new tensors)")
+                          f"({self._why})")
             return self._fn(*args, **kwargs)
         if grad_mode._state.dual_levels or observers.forward or observers.node or \
                 observers.backward:
@@ -121,10 +122,14 @@ class CompiledFunction:
         if trace is None:
             return result
         entry = None
-        if trace.joint is not None:
+        if trace.python_effect:
+            self._why = trace.python_effect  # not kept: a replay would leave that undone
+        elif trace.joint is not None:
             entry = _build_joint(self._fn, trace, walk, trace.joint)
         elif not trace.escaped:  # else a warm-up call (an optimizer making its state)
             entry = _build(self._fn, trace, walk)
+        else:
+            self._why = "it kept storing new tensors where a replay cannot follow"
         if entry is not None:
             entry.unconfirmed = [id(a) for a in trace.plain_reads] or None
             self._entries.append(entry)
@@ -133,7 +138,7 @@ class CompiledFunction:
     def _traced_call(self, args, kwargs, walk: Walk | None = None):
         """(result, trace) of one eager call under the tracer; trace None on a graph break."""
         tracer = Tracer(walk.arg_tensors if walk else _arg_tensors(args, kwargs),
-                        self._fullgraph)
+                        self._fullgraph, walk.hypers if walk else ())
         with tracer:
             result = self._fn(*args, **kwargs)
             joint = _trace_backward(tracer, result) if _live(result) else None
@@ -185,8 +190,9 @@ def _run(entry: _Entry, args, kwargs):
 # ---------------------------------------------------------------------------- building
 def _build(fn, trace: Trace, walk: Walk) -> _Entry:
     names, consts, header = _names(fn, trace, walk)
+    hypers = _hypers(fn, trace, header, consts)
     keep, footer = _effects(fn, trace, walk, names, consts)
-    src = codegen.generate(trace, names, keep, header, footer, "_A, _KW")
+    src = codegen.generate(trace, names, keep, header, footer, "_A, _KW", hypers=hypers)
     consts.update(src.consts)
     text = "\n".join(src.lines) + "\n"
     filename = _source_file(fn, text)
@@ -194,9 +200,33 @@ def _build(fn, trace: Trace, walk: Walk) -> _Entry:
     exec(_compiled(text, filename), scope)  # noqa: S102 - our own generated code
     read = {id(t): a for _, t, a in trace.inputs if id(t) not in walk.arg_tensors}
     guard_consts: dict = {}
-    guard = _guard(fn, guard_source(walk, read, trace.touched, guard_consts), guard_consts)
+    guard = _guard(fn, guard_source(walk, read, trace.touched, guard_consts, trace.dynamic),
+                   guard_consts)
     sites = [(None, None)] * (len(header) + 1) + src.sites
     return _Entry(guard, scope["replay"], text, filename, sites[1:])
+
+
+def _roots(fn) -> dict:
+    """What paths start from: the function's globals, closure cells and bound object."""
+    func = fn.__func__ if isinstance(fn, types.MethodType) else fn
+    return {"G": getattr(func, "__globals__", {}), "C": getattr(func, "__closure__", None) or (),
+            "S": getattr(fn, "__self__", None)}
+
+
+_ROOT_ARGS = re.compile(r"^(A|KW)\b")  # in the replay the arguments are _A and _KW
+
+
+def _hypers(fn, trace: Trace, header: list, consts: dict) -> dict:
+    """Hyper-parameters the replay reads on each call: a line at its top for each."""
+    names: dict[str, str] = {}
+    params = _parameters(fn)
+    for path in sorted(trace.dynamic):
+        names[path] = codegen._unique(_pretty(path, params, fn), consts)
+        consts[names[path]] = None  # (reserved; assigned in the replay)
+        source = _ROOT_ARGS.sub(r"_\1", path)
+        header.append(f"{names[path]} = {source}")
+    consts.update(_roots(fn))
+    return names
 
 
 def _guard(fn, expr: str, consts: dict):
@@ -260,6 +290,7 @@ _ARG, _CELL = re.compile(r"^A\[(\d+)\]"), re.compile(r"^C\[(\d+)\]\.cell_content
 _SHORTER = [(re.compile(a), b) for a, b in (
     (r"^(G|KW)\['([^']*)'\]", r"\2"), (r"\._(modules|parameters|buffers)\[", "["),
     (r"\._grad", "_grad"), (r"\.param_groups\[\d+\]\['params'\]\[(\d+)\]", r"_p\1"),
+    (r"\.param_groups\[\d+\]\['(\w+)'\]", r"_\1"),
     (r"\._?(state|scratch)\[o\d+\]", r"_\1"), (r"^S\b", "self"),
     (r"\.__closure__\[(\d+)\]\.cell_contents", r"_c\1"), (r"\.__defaults__\[(\d+)\]", r"_d\1"),
     (r"\W+", "_"))]

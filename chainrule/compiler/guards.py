@@ -40,6 +40,7 @@ class Walk:
         self.paths: dict[int, str] = {}  # id(object) -> first path found
         self.arg_tensors: dict[int, str] = {}  # id(Tensor argument) -> its path
         self.arrays: dict[int, str] = {}  # id(ndarray) -> path: arrays the call can reach
+        self.hypers: list = []  # (param group, key, path): optimizers' float hyper-parameters
         self.unguardable: str | None = None
 
     # ---- the roots ----
@@ -161,6 +162,9 @@ class Walk:
             for k, v in group.items():
                 if k != "params":
                     self.visit(v, f"{path}.param_groups[{i}][{k!r}]", depth + 1)
+                    if type(v) is float or type(v) is tuple and v and \
+                            all(type(b) is float for b in v):
+                        self.hypers.append((group, k, f"{path}.param_groups[{i}][{k!r}]"))
         for table in ("state", "_scratch"):
             entries = opt.__dict__.get(table, {})
             for group in opt.param_groups:
@@ -191,15 +195,20 @@ def _tensor_facts(t: Tensor) -> tuple:
     return (a.shape, a.dtype, a.strides, t._requires_grad, t.grad_fn is None, t._grad is None)
 
 
-def guard_source(walk: Walk, read: dict, touched: dict, consts: dict) -> str:
+def guard_source(walk: Walk, read: dict, touched: dict, consts: dict,
+                 inputs: frozenset = frozenset()) -> str:
     """The guard's expression: every fact of the walk that the trace's result depends on.
 
     `read` maps id(Tensor) to the array of it the trace read; `touched` are the Tensors it
-    read or changed. Objects are bound in `consts` by their `o<id>` names.
+    read or changed; `inputs` are the paths of hyper-parameters the replay reads on each
+    call (only their type is checked). Objects are bound in `consts` by their `o<id>` names.
     """
     checks = ["_state.enabled is _ENABLED", "not _state.dual_levels",
               "not (_observers.forward or _observers.backward or _observers.node)"]
     for path, kind, obj, facts in walk.entries:
+        if kind == "value" and path in inputs:  # a hyper-parameter the replay reads itself
+            checks.append(f"type({path}) is float")
+            continue
         if kind == "tensor":
             obj = obj()
             if obj is None:  # gone during the call: it was replaced, not read

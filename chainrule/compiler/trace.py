@@ -70,6 +70,16 @@ class Ref:
         self.n = n
 
 
+class Dyn:
+    """A hyper-parameter in an instruction's arguments: read from its path on each replay
+    (or written as `value` when the trace fixed it)."""
+
+    __slots__ = ("path", "value")
+
+    def __init__(self, path: str, value: float):
+        self.path, self.value = path, value
+
+
 class Instr:
     """One kernel: `out = fn(*args, **kwargs)`; `writes` are the variables it changes in place.
 
@@ -103,6 +113,8 @@ class Trace:
         self.instrs = tracer.instrs
         self.vars = tracer.vars
         self.inputs = tracer.input_vars  # [(var, tensor, array)]
+        self.dynamic = frozenset(tracer.hyper_read - tracer.hyper_used)  # replay inputs
+        self.python_effect = tracer.python_effect
         self.plain_reads = tracer.plain_reads
         self.constants = tracer.constants
         self.seeds = tracer.seeds
@@ -133,8 +145,12 @@ def _find_site(depth: int = 2):
 class Tracer:
     """Records the kernels of one eager call (see the module doc); used as a context manager."""
 
-    def __init__(self, args: dict, fullgraph: bool):
+    def __init__(self, args: dict, fullgraph: bool, hypers: list = ()):
         self.arg_arrays = args  # id(Tensor argument) -> its position in the argument list
+        self.hypers = hypers  # (param group, key, path) of optimizers' float hyper-parameters
+        self.hyper_used: set = set()  # paths whose value Python arithmetic used (fixed)
+        self.hyper_read: set = set()  # paths handed to NumPy (replay inputs, if not fixed)
+        self.python_effect = None  # what the call changed that a replay cannot repeat
         # NumPy arrays no Tensor holds, read by reference: the program's own (kept between
         # calls), or made during the call by plain NumPy the tracer does not see (a row of a
         # dataset array picked in Python), whose values a replay would freeze. A second trace
@@ -176,10 +192,26 @@ class Tracer:
         self._patch(Generator, "_np", property(lambda g: _Draws(g.__dict__["_np"])))
         self._registration = observers.register(forward=self._forward_seen,
                                                 node=self._node_runs)
+        self._installed = [(group, key, group[key], self._hyper(group[key], path))
+                           for group, key, path in self.hypers]
+        for group, key, _, hyper in self._installed:
+            group[key] = hyper
         return self
+
+    def _hyper(self, value, path: str):
+        if type(value) is tuple:
+            return tuple(arrays.Hyper(v, f"{path}[{i}]", self.hyper_used)
+                         for i, v in enumerate(value))
+        return arrays.Hyper(value, path, self.hyper_used)
 
     def __exit__(self, *exc) -> None:
         self._registration.remove()
+        for group, key, original, hyper in self._installed:
+            if group.get(key) is hyper:
+                group[key] = original
+            else:  # an lr scheduler stepped inside the function: Python state, not kernels
+                self.python_effect = f"it changes the optimizer's {key!r} (put the lr " \
+                                     f"scheduler's step outside the compiled function)"
         for owner, name, old in reversed(self._undo):
             if type(owner) is dict:  # a module's namespace
                 owner[name] = old
@@ -390,6 +422,9 @@ class Tracer:
             return t(self.encode(v, ins) for v in x)
         if t is dict:
             return {k: self.encode(v, ins) for k, v in x.items()}
+        if t is arrays.Hyper:
+            self.hyper_read.add(x.path)
+            return Dyn(x.path, float.__float__(x))
         if isinstance(x, np.ndarray) and not _constant(x):
             self.plain_reads.append(x)  # read by reference; a second trace confirms it
         elif isinstance(x, Tensor):
@@ -524,8 +559,9 @@ _UNFOLDABLE = {np.empty, np.empty_like, np.frombuffer, np.fromiter}
 
 
 def _holds_array(x) -> bool:
-    """Whether an encoded argument list reads an array by reference (not a constant)."""
-    if isinstance(x, np.ndarray):
+    """Whether an encoded argument list reads an array by reference or a hyper-parameter
+    (either may change between calls: not a constant)."""
+    if isinstance(x, np.ndarray) or type(x) is Dyn:
         return True
     if type(x) in (tuple, list):
         return any(_holds_array(v) for v in x)

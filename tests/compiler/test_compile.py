@@ -462,3 +462,50 @@ def test_a_step_that_detaches_its_argument_and_returns_the_loss_replays():
         vc, theta_c = f(theta_c)
         assert _same(ve.array, vc.array) and _same(theta_e.array, theta_c.array)
     assert len(f._entries) == 1 and not f._eager
+
+
+@pytest.mark.parametrize("opt_cls", [cr.optim.SGD, cr.optim.Adam, cr.optim.RMSprop])
+def test_an_lr_scheduler_between_calls_needs_no_new_trace(opt_cls):
+    def run(compiled):
+        model = _model(dropout=0.0)
+        opt = opt_cls(model.parameters(), lr=0.05)
+        sched = cr.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        step = cr.compile(step) if compiled else step
+        x, y = _data()
+        for _ in range(5):
+            for _ in range(3):
+                step(x, y)
+            sched.step()
+        return model, step
+
+    (me, _), (mc, step) = run(False), run(True)
+    assert all(_same(a.array, b.array)
+               for a, b in zip(me.state_dict().values(), mc.state_dict().values()))
+    assert step._tries <= 3 and "param_groups[0]['lr']" in step.code
+
+
+def test_a_scheduler_stepped_inside_the_function_is_not_replayed():
+    model = _model(dropout=0.0)
+    opt = cr.optim.SGD(model.parameters(), lr=0.05)
+    sched = cr.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+
+    def step(x, y):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+        sched.step()
+
+    f = cr.compile(step)
+    x, y = _data()
+    with pytest.warns(UserWarning, match="lr scheduler"):
+        for _ in range(10):
+            f(x, y)
+    assert not f._entries and opt.param_groups[0]["lr"] == 0.05 * 0.5 ** 10
