@@ -90,7 +90,7 @@ def line_values(step, args) -> dict[int, object]:
 
     targets = {n: m.group(1) for n, line in enumerate(step.code.splitlines(), 1)
                if (m := re.match(r"\s+(\w+) = ", line))}
-    prefix = f"<chainrule.compile {step.__qualname__} #"
+    prefix = f"<chainrule.compile {step.__qualname__} "
     values, last = {}, [None]
 
     def watch(frame, event, arg):
