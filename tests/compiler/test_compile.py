@@ -27,19 +27,24 @@ def _data(n=10, seed=0):
             cr.tensor(rng.integers(0, 3, n)))
 
 
-def _train(compiled: bool, opt_cls, steps=12, **opt_args):
-    model = _model()
-    opt = opt_cls(model.parameters(), **opt_args)
+def _step(model, opt, loss_fn, compiled: bool):
+    """A whole training step: zero_grad, forward, backward, update (compiled or not)."""
 
     def step(x, y):
         opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
+        loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
         return loss
 
-    if compiled:
-        step = cr.compile(step)
+    return cr.compile(step) if compiled else step
+
+
+def _train(compiled: bool, opt_cls, steps=12, **opt_args):
+    model = _model()
+    opt = opt_cls(model.parameters(), **opt_args)
+
+    step = _step(model, opt, F.cross_entropy, compiled)
     x, y = _data()
     losses = [step(x, y).array.copy() for _ in range(steps)]
     return model, opt, losses, step
@@ -428,14 +433,7 @@ def test_a_cnn_step_with_batch_norm_dropout_and_adam_replays_bit_for_bit():
         x = cr.tensor(rng.standard_normal((8, 1, 8, 8)).astype(np.float32))
         y = cr.tensor(rng.integers(0, 10, 8))
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.nll_loss(m(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
-        step = cr.compile(step) if compiled else step
+        step = _step(m, opt, F.nll_loss, compiled)
         losses = [step(x, y).item() for _ in range(8)]
         return m, losses, step
 
@@ -471,14 +469,7 @@ def test_an_lr_scheduler_between_calls_needs_no_new_trace(opt_cls):
         opt = opt_cls(model.parameters(), lr=0.05)
         sched = cr.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
-        step = cr.compile(step) if compiled else step
+        step = _step(model, opt, F.cross_entropy, compiled)
         x, y = _data()
         for _ in range(5):
             for _ in range(3):
