@@ -1173,7 +1173,9 @@ SPECS: list[OpSpec] = [
             S((1, 1, 4, 4), kernel_size=2, return_indices=True),
             S((3, 6, 5), kernel_size=2),
             S((1, 2, 5, 7), kernel_size=3, stride=2, padding=1, ceil_mode=True, gradgrad=True),
-            S((1, 2, 5, 7), kernel_size=(2, 3), stride=1, dilation=2, gradgrad=True)),
+            S((1, 2, 5, 7), kernel_size=(2, 3), stride=1, dilation=2, gradgrad=True),
+            # windows that tile the padded input exactly (nothing of it is left unread)
+            S((2, 2, 6, 4), kernel_size=2, padding=1, gradgrad=True)),
            (NN_CONV + "MaxPool2d", NN_CONV + "_PoolScatter", NN_CONV + "_PoolGather"), "nn",
            domain="distinct", **CONV_TOL,
            errors=(B(RuntimeError, "pad should be at most half", (2, 3, 5, 5), kernel_size=2,
