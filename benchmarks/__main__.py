@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -39,7 +40,9 @@ def run(repeats: int = 5, only: str | None = None, out: str | None = None, *,
 
     compile_fn = getattr(chainrule, "compile", None)
     peak = gemm_peak_gflops()
-    print(f"float32 GEMM peak (np.matmul 1024x1024, best of 10): {peak:.1f} GFLOP/s")
+    print(f"float32 GEMM peak (np.matmul 1024x1024, best of 10): {peak:.1f} GFLOP/s; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (others' work on "
+          "these CPUs slows the 2-thread W4/W5 several-fold: compare rows from a quiet run)")
     if compile_fn is None:
         print("chainrule.compile does not exist here: eager rows only")
     _print_line([name for name, _ in COLUMNS])
@@ -64,6 +67,7 @@ def workload_rows(name: str, spec, libs: tuple, repeats: int, quick: bool, memor
     steps = spec.quick_steps if quick else spec.steps
     data = spec.make(steps)
     torch.set_num_threads(spec.threads)
+    load = os.getloadavg()[0]
     variants = [("chainrule", chainrule, None), ("torch", torch, None)]
     if compile_fn is not None:
         variants.append(("compiled", chainrule, compile_fn))
@@ -73,7 +77,8 @@ def workload_rows(name: str, spec, libs: tuple, repeats: int, quick: bool, memor
     for mode, label in (("eager", "chainrule"), ("compiled", "compiled")):
         if label in t:
             row = _row(name, mode, spec, t[label], t, mem.get(label), mem)
-            row.update(steps=steps, threads=spec.threads, data=data.get("source", "fixed"))
+            row.update(steps=steps, threads=spec.threads, data=data.get("source", "fixed"),
+                       load_average=load)
             if spec.flops:
                 _add_gemm_fraction(row, spec.flops, peak)
             rows.append(row)
