@@ -323,6 +323,22 @@ def w2_jvp(lib, d, calls: int = 200) -> float:
 
 # Workloads timed against a baseline in the same library: name -> (make, baseline, variant,
 # goal for chainrule's variant / baseline time; torch's ratio is printed for reference)
+def w2_jvp_compiled(lib, d, calls: int = 200) -> float:
+    """w2_jvp through chainrule.compile (its tracing calls included); PyTorch's row is its
+    eager func.jvp, for reference (torch.compile of func.jvp is not what is measured)."""
+    loss, W1, dW1 = _w2_loss(lib, d), lib.tensor(d["W1"]), lib.tensor(d["dW1"])
+
+    def jvp(W1, dW1):
+        return lib.func.jvp(loss, (W1,), (dW1,))
+
+    jvp = lib.compile(jvp) if lib.__name__ == "chainrule" else jvp
+    for _ in range(calls):
+        _, slope = jvp(W1, dW1)
+    return slope.item()
+
+
 RATIO_WORKLOADS = {
     "W2 jvp wrt W1 vs forward loss (200 calls)": (iris_mlp_jvp_data, w2_forward, w2_jvp, 1.5),
+    "W2 jvp compiled vs forward loss (200 calls)": (iris_mlp_jvp_data, w2_forward,
+                                                     w2_jvp_compiled, 1.5),
 }
