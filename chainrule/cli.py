@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, default=5)
     bench.add_argument("--only", help="run workloads whose name contains this text")
     bench.add_argument("--json", help="also write the rows to this JSON file")
+    bench.add_argument("--quick", action="store_true",
+                       help="each workload's short step count, one repeat")
+    bench.add_argument("--no-memory", dest="memory", action="store_false",
+                       help="skip the peak-memory processes")
     bench.set_defaults(handler=_bench)
     return parser
 
@@ -55,7 +59,7 @@ def _bench(args) -> int:
                   "package; run this from a chainrule checkout (or: python -m benchmarks)",
                   file=sys.stderr)
             return 2
-    bench.run(args.repeats, args.only, args.json)
+    bench.run(args.repeats, args.only, args.json, quick=args.quick, memory=args.memory)
     return 0
 
 

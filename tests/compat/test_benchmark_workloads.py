@@ -110,3 +110,13 @@ def test_peak_memory_child_reports_growth_in_mb():
     assert error == "" and 0 <= mb < 100
     mb, error = peak_memory_mb(W["W1"][0], "chainrule", "sideways", 10)
     assert mb is None and "mode must be 'eager' or 'compiled'" in error
+
+
+def test_chainrule_bench_passes_quick_and_no_memory_to_the_runner(monkeypatch):
+    import benchmarks.__main__ as bench
+    from chainrule.cli import main
+
+    seen = {}
+    monkeypatch.setattr(bench, "run", lambda *a, **k: seen.update(args=a, kwargs=k))
+    assert main(["bench", "--quick", "--no-memory", "--only", "W1"]) in (0, None)
+    assert seen["kwargs"] == {"quick": True, "memory": False} and seen["args"][1] == "W1"
