@@ -231,6 +231,9 @@ def generate(trace: Trace, names: dict, keep: set, header: list[str], footer: li
 
 
 _DROP_BYTES = 1 << 16  # smaller temporaries stay until the replay returns (fewer lines)
+# A freed temporary lends its memory to a result made at most this many kernels later: held
+# longer, it would keep memory that eager gives back (and the allocator hands to others)
+_REUSE_WINDOW = 4
 
 
 def _plan(trace: Trace, instrs: list, run: list, keep: set, kept: set) -> tuple:
@@ -257,7 +260,7 @@ def _plan(trace: Trace, instrs: list, run: list, keep: set, kept: set) -> tuple:
         if _reusable(ins, trace, keep):
             v = trace.vars[ins.out]
             pool = free.get((v.shape, v.dtype, v.strides))
-            if pool:
+            if pool and i - last_free[pool[-1]] <= _REUSE_WINDOW:
                 buffers[i] = block[ins.out] = pool.pop()
         for n in outs:
             g = trace.vars[n].group

@@ -99,10 +99,10 @@ class Var:
 
     __slots__ = ("shape", "dtype", "strides", "owns", "group")
 
-    def __init__(self, value, group: int):
+    def __init__(self, value, group: int, owns: bool):
         a = _asarray(value)
         self.shape, self.dtype, self.strides = a.shape, a.dtype, a.strides
-        self.owns = isinstance(value, np.ndarray) and value.base is None
+        self.owns = owns  # fresh memory (not a view of any argument): free to lend when dead
         self.group = group
 
 
@@ -156,6 +156,7 @@ class Tracer:
         # dataset array picked in Python), whose values a replay would freeze. A second trace
         # tells them apart: the program's own are the same objects again.
         self.plain_reads: list = []
+        self._outside: list = []
         self.fullgraph = fullgraph
         self.instrs: list[Instr] = []
         self.vars: list[Var] = []
@@ -325,6 +326,7 @@ class Tracer:
             if p is result and type(a) is TraceArray and a._node and a._node[0] is self.token:
                 return a  # its argument, untouched (astype(copy=False) of the same dtype)
         ins: list = []
+        self._outside = []  # the arrays among the arguments that are no traced variable
         enc_args, enc_kwargs = self.encode(args, ins), self.encode(kwargs, ins)
         writes = self._writes(fn, enc_args, enc_kwargs)
         given = kwargs.get("out")
@@ -390,14 +392,17 @@ class Tracer:
         return None, r
 
     def _new_var(self, value, ins) -> int:
+        """Name a result. A view of a traced input joins its group (the memory lives as long
+        as any of them); a result sharing no memory with any argument owns fresh memory."""
         n = len(self.vars)
-        group = n
-        if isinstance(value, np.ndarray):
-            for m, a in ins:  # a view of an input shares its memory (and so its lifetime)
+        group, owns = n, isinstance(value, np.ndarray)
+        if owns:
+            for m, a in ins:
                 if np.may_share_memory(value, a):
-                    group = self.vars[m].group
+                    group, owns = self.vars[m].group, False
                     break
-        self.vars.append(Var(value, group))
+            owns = owns and not any(np.may_share_memory(value, a) for a in self._outside)
+        self.vars.append(Var(value, group, owns))
         return n
 
     def _traced(self, value, n: int) -> TraceArray:
@@ -425,8 +430,10 @@ class Tracer:
         if t is arrays.Hyper:
             self.hyper_read.add(x.path)
             return Dyn(x.path, float.__float__(x))
-        if isinstance(x, np.ndarray) and not _constant(x):
-            self.plain_reads.append(x)  # read by reference; a second trace confirms it
+        if isinstance(x, np.ndarray):
+            self._outside.append(x)
+            if not _constant(x):
+                self.plain_reads.append(x)  # read by reference; a second trace confirms it
         elif isinstance(x, Tensor):
             self.graph_break("a Tensor passed to a NumPy function", self._site())
         return x
