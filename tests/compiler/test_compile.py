@@ -500,3 +500,17 @@ def test_a_scheduler_stepped_inside_the_function_is_not_replayed():
         for _ in range(10):
             f(x, y)
     assert not f._entries and opt.param_groups[0]["lr"] == 0.05 * 0.5 ** 10
+
+
+def test_an_error_while_tracing_leaves_tensor_and_numpy_as_they_were():
+    slot, zeros = cr.Tensor.__dict__["array"], np.zeros
+
+    def fn(x):
+        y = x * 2
+        raise KeyError("from the user's code")
+
+    f = cr.compile(fn)
+    with pytest.raises(KeyError, match="user's code"):
+        f(cr.ones(2))
+    assert cr.Tensor.__dict__["array"] is slot and np.zeros is zeros
+    assert type(cr.ones(2).array) is np.ndarray and not cr.compiler.is_compiling()
