@@ -8,7 +8,12 @@ manual_seed, autograd, linalg, nn, optim, utils.data, save/load.
 
 import sys as _sys
 
-from chainrule import autograd, dtypes, linalg
+from chainrule import (
+    _memory,  # noqa: F401 - glibc's malloc thresholds for large arrays
+    autograd,
+    dtypes,
+    linalg,
+)
 from chainrule._compat.device import get_default_device, set_default_device
 from chainrule._format import get_printoptions, set_printoptions
 from chainrule._legacy import (  # the older API: typed classes (below), thread counts
