@@ -137,8 +137,7 @@ class CompiledFunction:
 
     def _traced_call(self, args, kwargs, walk: Walk | None = None):
         """(result, trace) of one eager call under the tracer; trace None on a graph break."""
-        tracer = Tracer(walk.arg_tensors if walk else _arg_tensors(args, kwargs),
-                        self._fullgraph, walk.hypers if walk else ())
+        tracer = Tracer(self._fullgraph, walk.hypers if walk else ())
         with tracer:
             result = self._fn(*args, **kwargs)
             joint = _trace_backward(tracer, result) if _live(result) else None
@@ -155,15 +154,6 @@ class CompiledFunction:
             raise GraphBreak(f"chainrule.compile(fullgraph=True): {_name(self._fn)}: {reason}")
         warnings.warn(f"chainrule.compile: {_name(self._fn)} runs eagerly from now on: {reason}",
                       stacklevel=4)
-
-
-def _arg_tensors(args, kwargs) -> dict:
-    walk = Walk()
-    for i, a in enumerate(args):
-        walk.argument(a, f"A[{i}]")
-    for k, a in kwargs.items():
-        walk.argument(a, f"KW[{k!r}]")
-    return walk.arg_tensors
 
 
 def _name(fn) -> str:

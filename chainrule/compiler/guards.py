@@ -39,7 +39,6 @@ class Walk:
         self.entries: list = []  # (path, kind, object, facts at entry)
         self.paths: dict[int, str] = {}  # id(object) -> first path found
         self.arg_tensors: dict[int, str] = {}  # id(Tensor argument) -> its path
-        self.arrays: dict[int, str] = {}  # id(ndarray) -> path: arrays the call can reach
         self.hypers: list = []  # (param group, key, path): optimizers' float hyper-parameters
         self.unguardable: str | None = None
 
@@ -90,7 +89,6 @@ class Walk:
             self._function(obj, path, depth)
             return
         if isinstance(obj, np.ndarray):  # read by reference: guarded by identity
-            self.arrays.setdefault(id(obj), path)
             self.entries.append((path, "is", obj, None))
             return
         if id(obj) in self.paths:  # seen: its facts are checked where it was first found

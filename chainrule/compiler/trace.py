@@ -145,8 +145,7 @@ def _find_site(depth: int = 2):
 class Tracer:
     """Records the kernels of one eager call (see the module doc); used as a context manager."""
 
-    def __init__(self, args: dict, fullgraph: bool, hypers: list = ()):
-        self.arg_arrays = args  # id(Tensor argument) -> its position in the argument list
+    def __init__(self, fullgraph: bool, hypers: list = ()):
         self.hypers = hypers  # (param group, key, path) of optimizers' float hyper-parameters
         self.hyper_used: set = set()  # paths whose value Python arithmetic used (fixed)
         self.hyper_read: set = set()  # paths handed to NumPy (replay inputs, if not fixed)
