@@ -514,3 +514,30 @@ def test_an_error_while_tracing_leaves_tensor_and_numpy_as_they_were():
         f(cr.ones(2))
     assert cr.Tensor.__dict__["array"] is slot and np.zeros is zeros
     assert type(cr.ones(2).array) is np.ndarray and not cr.compiler.is_compiling()
+
+
+def test_a_replay_frees_large_temporaries_and_peaks_no_higher_than_eager():
+    import tracemalloc
+
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                          nn.Linear(512, 10))
+    opt = cr.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x, y = cr.randn(256, 256), cr.randint(0, 10, (256,))
+    eager, compiled = _step(model, opt, F.cross_entropy, False), \
+        _step(model, opt, F.cross_entropy, True)
+
+    def peak(step) -> int:
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            step(x, y)
+            return tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+
+    for _ in range(3):
+        eager(x, y)
+        compiled(x, y)
+    assert compiled._entries and "del " in compiled.code and "out=t" in compiled.code
+    assert peak(compiled) <= 1.05 * peak(eager)
