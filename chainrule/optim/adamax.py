@@ -46,7 +46,11 @@ class Adamax(Optimizer):
         np.abs(g, out=s2)
         s2 += eps
         np.maximum(u, s2, out=u)
-        clr = lr / (1 - beta1 ** float(state["step"].array))
+        # array arithmetic in float64 (not float(step)): Python's numbers, and chainrule.compile
+        # sees the step size as kernels; rounded once to p's dtype, as torch's scalar is
+        step = state["step"].array.astype(np.float64)
+        bias = (1 - np.power(beta1, step)).astype(np.result_type(lr, 1.0))  # lr's precision
+        clr = (lr / bias).astype(a.dtype)
         np.multiply(m, clr, out=s1)
         s1 /= u
         a -= s1

@@ -54,6 +54,7 @@ def _train(compiled: bool, opt_cls, steps=12, **opt_args):
     (cr.optim.SGD, {"lr": 0.1}), (cr.optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
     (cr.optim.RMSprop, {"lr": 0.01, "momentum": 0.5}), (cr.optim.Adam, {"lr": 0.01}),
     (cr.optim.AdamW, {"lr": 0.01, "amsgrad": True}), (cr.optim.Adagrad, {"lr": 0.1}),
+    (cr.optim.Adamax, {"lr": 0.01}),
 ])
 def test_a_training_step_replays_eager_bit_for_bit(opt_cls, args):
     me, oe, le, _ = _train(False, opt_cls, **args)
