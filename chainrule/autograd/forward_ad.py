@@ -155,7 +155,7 @@ def push_tangents(cls, ctx, args: tuple, outs: tuple) -> None:
         tangents, found, missing = _tangents_at(args, level)
         if not found:
             continue
-        if missing and ctx._materialize and getattr(cls, "materialize_tangents", True):
+        if missing and ctx._materialize and cls.materialize_tangents:
             tangents = [_zeros_if_missing(a, t) for a, t in zip(args, tangents)]
         ctx.inputs, ctx.outputs = args, outs
         active = _hide(level)  # (not a `with` block: a generator per op costs more)

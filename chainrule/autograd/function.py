@@ -211,6 +211,9 @@ class Function:
     may_copy = False
     grad_fn_name = None  # PyTorch's node name if not `<class>Backward0` (or a function of it)
     wraps_numbers = False  # a number argument shows in next_functions as (None, 0), as torch
+    # forward mode: a float Tensor input without a tangent reaches `jvp` as zeros (PyTorch's
+    # default); False: as None, for rules that add only the terms that exist
+    materialize_tangents = True
 
     @staticmethod
     def forward(ctx, *args, **kwargs):

@@ -188,15 +188,20 @@ def _inplace_unary(t: Tensor, fn, name: str) -> Tensor:
     return t
 
 
-def recorded(t: Tensor, other) -> bool:
-    """Whether an in-place op on t (with operand `other`) must run as an op, rebasing
-    history: grad is enabled and either requires grad, or either carries a tangent (forward
-    mode). Otherwise NumPy writes into t's memory directly."""
-    if _state.enabled and (t._requires_grad or (isinstance(other, Tensor) and
-                                                other._requires_grad)):
+def recorded(a, b=None) -> bool:
+    """Whether an operation on a (and b) must run as an op, with a history, rather than in
+    NumPy: grad is enabled and an operand requires grad, or an operand carries a tangent at
+    an active level (forward mode).
+
+    In-place ops ask it (otherwise NumPy writes into a's memory), and so do the helpers that
+    rules compute with (sum_to, _scale, _mul, _sub, _add, _mm): a plain backward or a
+    first-order jvp needs no history, create_graph and higher orders do.
+    """
+    if _state.enabled and (a._requires_grad or (isinstance(b, Tensor) and b._requires_grad)):
         return True
-    return bool(_state.dual_levels) and any(
-        isinstance(v, Tensor) and v._tangents for v in (t, other))
+    levels = _state.dual_levels
+    return bool(levels) and any(isinstance(v, Tensor) and v._tangents and
+                                any(k in v._tangents for k in levels) for v in (a, b))
 
 
 def _carry_tangents(t: Tensor, result: Tensor) -> None:

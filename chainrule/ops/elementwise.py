@@ -13,7 +13,8 @@ import numpy as np
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Op
-from chainrule.ops.shape import recorded, sum_to
+from chainrule.autograd.views import recorded
+from chainrule.ops.shape import sum_to
 
 
 def _shape(v):

@@ -14,9 +14,10 @@ import numpy as np
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Op
+from chainrule.autograd.views import recorded
 from chainrule.ops.elementwise import _total, save_for_each_other
 from chainrule.ops.reduction import Sum, _kept_shape
-from chainrule.ops.shape import Permute, recorded, sum_to
+from chainrule.ops.shape import Permute, sum_to
 
 _state = grad_mode._state
 

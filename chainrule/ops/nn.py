@@ -20,9 +20,10 @@ from typing import NamedTuple
 import numpy as np
 
 from chainrule.autograd.function import Op
+from chainrule.autograd.views import recorded
 from chainrule.ops.elementwise import _mul, _scale, _sub
 from chainrule.ops.linalg import _mm, matmul
-from chainrule.ops.shape import recorded, sum_to
+from chainrule.ops.shape import sum_to
 from chainrule.tensor import Tensor
 
 _BCE_EPS = float(np.float32(1e-12))  # PyTorch's EPSILON is the float 1e-12f, also for doubles

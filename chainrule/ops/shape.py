@@ -12,21 +12,7 @@ import numpy as np
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Op
-
-
-def recorded(a, b=None) -> bool:
-    """Whether a rule's arithmetic on a (and b) must run as an op rather than in NumPy.
-
-    It must when its result needs a history: grad is enabled and an operand requires grad
-    (create_graph, forward-over-reverse), or an operand carries tangents at an active level
-    (forward-over-forward). A plain backward, or a first-order jvp, has neither: there the
-    rule helpers (sum_to, _scale, _mul, _sub, _add, _mm) compute in NumPy directly.
-    """
-    if _state.enabled and (a._requires_grad or (isinstance(b, Tensor) and b._requires_grad)):
-        return True
-    levels = _state.dual_levels
-    return bool(levels) and any(isinstance(v, Tensor) and v._tangents and
-                                any(k in v._tangents for k in levels) for v in (a, b))
+from chainrule.autograd.views import recorded
 
 
 def sum_to(g, shape: tuple):
