@@ -185,6 +185,13 @@ def _build(fn, trace: Trace, walk: Walk) -> _Entry:
     src = codegen.generate(trace, names, keep, header, footer, "_A, _KW", hypers=hypers)
     consts.update(src.consts)
     text = "\n".join(src.lines) + "\n"
+    scope, filename, guard = _load(fn, text, consts, trace, walk)
+    return _Entry(guard, scope["replay"], text, filename, [(None, None)] * len(header) + src.sites)
+
+
+def _load(fn, text: str, consts: dict, trace: Trace, walk: Walk) -> tuple:
+    """Run the generated source (its names bound to `consts`) and write the trace's guard:
+    (the source's namespace, its file name for tracebacks, the guard)."""
     filename = _source_file(fn, text)
     scope = {"np": np, "_T": _T, "_expect": _expect, **consts}
     exec(_compiled(text, filename), scope)  # noqa: S102 - our own generated code
@@ -192,8 +199,7 @@ def _build(fn, trace: Trace, walk: Walk) -> _Entry:
     guard_consts: dict = {}
     guard = _guard(fn, guard_source(walk, read, trace.touched, guard_consts, trace.dynamic),
                    guard_consts)
-    sites = [(None, None)] * (len(header) + 1) + src.sites
-    return _Entry(guard, scope["replay"], text, filename, sites[1:])
+    return scope, filename, guard
 
 
 def _roots(fn) -> dict:
@@ -420,15 +426,9 @@ def _build_joint(fn, trace: Trace, walk: Walk, joint: _Joint) -> _Entry:
     consts.update(src_f.consts)
     consts.update(src_b.consts)
     text = "\n".join(src_f.lines) + "\n\n\n" + "\n".join(src_b.lines) + "\n"
-    filename = _source_file(fn, text)
-    scope = {"np": np, "_T": _T, "_expect": _expect, **consts}
-    exec(_compiled(text, filename), scope)  # noqa: S102 - our own generated code
-    read = {id(t): a for _, t, a in trace.inputs if id(t) not in walk.arg_tensors}
-    guard_consts: dict = {}
-    guard = _guard(fn, guard_source(walk, read, trace.touched, guard_consts), guard_consts)
+    scope, filename, guard = _load(fn, text, consts, trace, walk)
     graph = _JointGraph(scope["forward"], scope["backward"], joint, walk, trace.result)
-    sites = [(None, None)] * (len(header)) + src_f.sites
-    return _Entry(guard, graph.replay, text, filename, sites)
+    return _Entry(guard, graph.replay, text, filename, [(None, None)] * len(header) + src_f.sites)
 
 
 def _tuple(names) -> str:
