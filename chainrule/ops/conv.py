@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from chainrule._threads import split_run
 from chainrule.autograd.function import Op
 from chainrule.ops.elementwise import kept_for
 
@@ -84,20 +85,30 @@ def _per_sample(geo: Geometry, w_shape: tuple) -> bool:
 
 def _im2col(x: np.ndarray, geo: Geometry, groups: int, per_sample: bool) -> np.ndarray:
     """The columns: one per window of every sample, the rows in w's (c, i, j) order, laid
-    out (N, G, C/G*kh*kw, oh*ow) per sample or (G, C/G*kh*kw, N*oh*ow) channel-major."""
-    xp = _pad(x, geo)
-    n, c = xp.shape[:2]
-    s0, s1, s2, s3 = xp.strides
-    taps = (s1, s2 * geo.dh, s3 * geo.dw)
-    pos = (s2 * geo.sh, s3 * geo.sw)
+    out (N, G, C/G*kh*kw, oh*ow) per sample or (G, C/G*kh*kw, N*oh*ow) channel-major. One
+    strided copy of the padded input, split over samples (or channels) between threads."""
+    n, c = x.shape[:2]
     k, p = c // groups * geo.kh * geo.kw, geo.oh * geo.ow
     if per_sample:
-        win = as_strided(xp, (n, c, geo.kh, geo.kw, geo.oh, geo.ow), (s0, *taps, *pos),
-                         writeable=False)
-        return win.reshape(n, groups, k, p)
-    win = as_strided(xp, (c, geo.kh, geo.kw, n, geo.oh, geo.ow), (*taps, s0, *pos),
-                     writeable=False)
-    return win.reshape(groups, k, n * p)
+        cols = np.empty((n, groups, k, p), dtype=x.dtype)
+        dst = cols.reshape(n, c, geo.kh, geo.kw, geo.oh, geo.ow)
+        split_run(lambda lo, hi: np.copyto(dst[lo:hi], _windows(_pad(x[lo:hi], geo), geo)),
+                  n, x, cols)
+        return cols
+    cols = np.empty((groups, k, n * p), dtype=x.dtype)
+    dst = cols.reshape(c, geo.kh, geo.kw, n, geo.oh, geo.ow)
+    split_run(lambda lo, hi: np.copyto(
+        dst[lo:hi], _windows(_pad(x[:, lo:hi], geo), geo).transpose(1, 2, 3, 0, 4, 5)),
+        c, x, cols)
+    return cols
+
+
+def _windows(xp: np.ndarray, geo: Geometry) -> np.ndarray:
+    """(N, C, kh, kw, oh, ow): a read-only strided view of every window's taps in xp."""
+    s0, s1, s2, s3 = xp.strides
+    return as_strided(xp, (*xp.shape[:2], geo.kh, geo.kw, geo.oh, geo.ow),
+                      (s0, s1, s2 * geo.dh, s3 * geo.dw, s2 * geo.sh, s3 * geo.sw),
+                      writeable=False)
 
 
 def _channels_first(g: np.ndarray, groups: int) -> np.ndarray:
@@ -128,17 +139,16 @@ class Conv2d(Op):
         per_sample = _per_sample(geo, w.shape)
         cols = _im2col(x, geo, groups, per_sample)
         res = np.matmul(w.reshape(groups, o // groups, -1), cols)
-        if per_sample:  # (N, G, O/G, oh*ow) is NCHW already
-            out = res.reshape(n, o, geo.oh, geo.ow)
-            if b is not None:
-                out += b.reshape(o, 1, 1)
+        if per_sample:  # (N, G, O/G, oh*ow) is NCHW already: the bias is added in place
+            src = out = res.reshape(n, o, geo.oh, geo.ow)
         else:  # contiguous NCHW, as PyTorch (x.view works)
-            res = res.reshape(o, n, geo.oh, geo.ow).transpose(1, 0, 2, 3)
-            out = np.empty(res.shape, dtype=res.dtype)
-            if b is not None:
-                np.add(res, b.reshape(o, 1, 1), out=out)
-            else:
-                np.copyto(out, res)
+            src = res.reshape(o, n, geo.oh, geo.ow).transpose(1, 0, 2, 3)
+            out = np.empty(src.shape, dtype=src.dtype)
+        if b is not None:
+            bias = b.reshape(o, 1, 1)
+            split_run(lambda lo, hi: np.add(src[lo:hi], bias, out=out[lo:hi]), n, out)
+        elif src is not out:
+            split_run(lambda lo, hi: np.copyto(out[lo:hi], src[lo:hi]), n, out)
         ctx.save_for_backward(x, w)
         ctx.geo, ctx.groups = geo, groups
         ctx.cols = kept_for(ctx, 1, cols)  # reused by the weight's gradient
@@ -182,19 +192,20 @@ class ConvInputGrad(Op):
     def forward(ctx, g, w, x_shape, geo, groups, gt=None):
         n, (o, cg) = g.shape[0], w.shape[:2]
         wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
-        hp, wp = x_shape[2] + geo.pt + geo.pb, x_shape[3] + geo.pl + geo.pr
         ctx.save_for_backward(g, w)
         ctx.geo, ctx.groups = geo, groups
         if _per_sample(geo, w.shape):  # cols (N, C, kh, kw, oh, ow), summed into NCHW
             cols = np.matmul(wt, g.reshape(n, groups, o // groups, -1))
             cols = cols.reshape(n, groups * cg, geo.kh, geo.kw, geo.oh, geo.ow)
-            gxp = _col2im(cols, (n, groups * cg, hp, wp), geo, 2)
-            return np.ascontiguousarray(_crop(gxp, geo))
+            out = np.empty(x_shape, dtype=cols.dtype)
+            _col2im(cols, out, geo, 2)
+            return out
         if gt is None:
             gt = _channels_first(g, groups)
         cols = np.matmul(wt, gt).reshape(groups * cg, geo.kh, geo.kw, n, geo.oh, geo.ow)
-        gxp = _col2im(cols, (groups * cg, n, hp, wp), geo, 1)  # channel-major, like cols
-        return np.ascontiguousarray(_crop(gxp, geo).transpose(1, 0, 2, 3))
+        out = np.empty(x_shape, dtype=cols.dtype)
+        _col2im(cols, out.transpose(1, 0, 2, 3), geo, 1)  # channel-major, like cols
+        return out
 
     @staticmethod
     def backward(ctx, h):
@@ -210,15 +221,28 @@ class ConvInputGrad(Op):
         return ConvInputGrad.apply(tg, w, *rest) + ConvInputGrad.apply(g, tw, *rest)
 
 
-def _col2im(cols: np.ndarray, shape: tuple, geo: Geometry, tap_axis: int) -> np.ndarray:
-    """The padded array of `shape` with each tap's slice of cols (taps on axes tap_axis and
-    tap_axis + 1) added where that tap read it."""
-    out = np.zeros(shape, dtype=cols.dtype)
+def _col2im(cols: np.ndarray, out: np.ndarray, geo: Geometry, tap_axis: int) -> None:
+    """Write into out (the input's shape, its two leading axes in cols' order) the sum of
+    each tap's slice of cols (taps on axes tap_axis and tap_axis + 1) added where that tap
+    read the padded input, then cropped: kh*kw strided adds per chunk of out's first axis,
+    the chunks split between threads."""
+    padded = geo.pt or geo.pb or geo.pl or geo.pr
     head = (slice(None),) * (tap_axis - 1)
-    for i in range(geo.kh):
-        for j in range(geo.kw):
-            out[_tap(geo, i, j)] += cols[(*head, slice(None), i, j)]
-    return out
+
+    def run(lo, hi):
+        acc = out[lo:hi]
+        if padded:
+            acc = np.empty((hi - lo, out.shape[1], out.shape[2] + geo.pt + geo.pb,
+                            out.shape[3] + geo.pl + geo.pr), dtype=out.dtype)
+        acc.fill(0)
+        part = cols[lo:hi]
+        for i in range(geo.kh):
+            for j in range(geo.kw):
+                acc[_tap(geo, i, j)] += part[(*head, slice(None), i, j)]
+        if padded:
+            out[lo:hi] = _crop(acc, geo)
+
+    split_run(run, len(out), cols, out)
 
 
 class ConvWeightGrad(Op):
@@ -279,8 +303,11 @@ class MaxPool2d(Op):
 
     @staticmethod
     def forward(ctx, x, geo):
-        out, ctx.idx = _first_argmax(_pool_cols(_pad(x, geo, -np.inf), geo))
-        ctx.geo, ctx.x_shape = geo, x.shape
+        out = np.empty((*x.shape[:2], geo.oh, geo.ow), dtype=x.dtype)
+        idx = np.empty(out.shape, dtype=np.int8 if geo.kh * geo.kw < 128 else np.int32)
+        split_run(lambda lo, hi: _first_argmax(_pool_cols(_pad(x[lo:hi], geo, -np.inf), geo),
+                                               out[lo:hi], idx[lo:hi]), len(x), x, out)
+        ctx.idx, ctx.geo, ctx.x_shape = idx, geo, x.shape
         return out
 
     @staticmethod
@@ -303,15 +330,14 @@ def _pool_cols(xp: np.ndarray, geo: Geometry) -> np.ndarray:
     return win.reshape(geo.kh * geo.kw, n, c, geo.oh, geo.ow)
 
 
-def _first_argmax(cols: np.ndarray) -> tuple:
-    """(max over t of cols[t], the first t attaining it): a running max over the taps, where
-    a tap strictly greater takes over (ties keep the earlier). Where the max is NaN, the last
-    NaN tap, as PyTorch's kernel (which takes any NaN and keeps it)."""
+def _first_argmax(cols: np.ndarray, out: np.ndarray, idx: np.ndarray) -> None:
+    """out = max over t of cols[t], idx = the first t attaining it: a running max over the
+    taps, where a tap strictly greater takes over (ties keep the earlier). Where the max is
+    NaN, the last NaN tap, as PyTorch's kernel (which takes any NaN and keeps it)."""
     taps = len(cols)
-    dt = np.int8 if taps < 128 else np.int32
-    out = cols[0].copy()
-    idx = np.zeros(out.shape, dtype=dt)
-    better, step = np.empty(out.shape, dtype=bool), np.empty(out.shape, dtype=dt)
+    np.copyto(out, cols[0])
+    idx.fill(0)
+    better, step = np.empty(out.shape, dtype=bool), np.empty(out.shape, dtype=idx.dtype)
     for t in range(1, taps):
         np.greater(cols[t], out, out=better)
         np.maximum(out, cols[t], out=out)
@@ -320,7 +346,6 @@ def _first_argmax(cols: np.ndarray) -> tuple:
     if taps > 1 and np.isnan(out).any():
         for t in range(taps):
             np.copyto(idx, t, where=np.isnan(cols[t]))
-    return out, idx
 
 
 def _tiles(geo: Geometry, hp: int, wp: int) -> bool:
@@ -352,20 +377,27 @@ class _PoolScatter(Op):
         n, c, h, w = x_shape
         hp, wp = h + geo.pt + geo.pb, w + geo.pl + geo.pr
         tiles, disjoint = _tiles(geo, hp, wp), _disjoint(geo)
-        gxp = (np.empty if tiles else np.zeros)((n, c, hp, wp), dtype=g.dtype)
-        hit = np.empty(idx.shape, dtype=bool)
-        finite = bool(np.isfinite(g).all())
-        for t in range(geo.kh * geo.kw):
-            np.equal(idx, t, out=hit)
-            dst = gxp[_tap(geo, *divmod(t, geo.kw))]
-            if finite and disjoint:  # written once: no read of gxp, which may be unset
-                np.multiply(g, hit, out=dst)
-                continue
-            part = np.multiply(g, hit) if finite else np.where(hit, g, g.dtype.type(0))
-            if disjoint:
-                dst[...] = part
-            else:
-                dst += part
+        finite = bool(np.isfinite(g).all())  # for the whole call: chunks agree on -0.0
+        gxp = np.empty((n, c, hp, wp), dtype=g.dtype)
+
+        def run(lo, hi):
+            gc, ic, dc = g[lo:hi], idx[lo:hi], gxp[lo:hi]
+            if not tiles:
+                dc.fill(0)
+            hit = np.empty(ic.shape, dtype=bool)
+            for t in range(geo.kh * geo.kw):
+                np.equal(ic, t, out=hit)
+                dst = dc[_tap(geo, *divmod(t, geo.kw))]
+                if finite and disjoint:  # written once: no read of gxp, which may be unset
+                    np.multiply(gc, hit, out=dst)
+                    continue
+                part = np.multiply(gc, hit) if finite else np.where(hit, gc, g.dtype.type(0))
+                if disjoint:
+                    dst[...] = part
+                else:
+                    dst += part
+
+        split_run(run, n, g, gxp)
         return _crop(gxp, geo)
 
     @staticmethod

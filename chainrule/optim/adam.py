@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule._threads import split_rows
 from chainrule.optim.optimizer import Optimizer, _lerp, _mix_square, _value
 from chainrule.tensor import Tensor
 
@@ -52,23 +53,26 @@ class Adam(Optimizer):
         a = p.array
         moments = ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if group["amsgrad"] else [])
         state = self._state(p, *moments)
-        s1, s2 = self._buffers(p)
-        g = self._prepare_grad(g, a, group, lr, s1, s2)
-        m, v = state["exp_avg"].array, state["exp_avg_sq"].array
-        _lerp(m, g, 1 - beta1, s2)
-        _mix_square(v, g, beta2, s2)
         step_size, bias_correction2_sqrt = _step_scalars(state["step"].array, lr, beta1, beta2,
                                                          a.dtype)
-        if group["amsgrad"]:
-            vmax = state["max_exp_avg_sq"].array
-            np.maximum(vmax, v, out=vmax)
-            v = vmax
-        denom = np.sqrt(v, out=s2)
-        denom /= bias_correction2_sqrt
-        denom += eps
-        np.multiply(m, step_size, out=s1)
-        s1 /= denom
-        a -= s1
+
+        def rows(a, g, m, v, vmax, s1, s2):  # elementwise: a large p's rows split in threads
+            g = self._prepare_grad(g, a, group, lr, s1, s2)
+            _lerp(m, g, 1 - beta1, s2)
+            _mix_square(v, g, beta2, s2)
+            if vmax is not None:
+                np.maximum(vmax, v, out=vmax)
+                v = vmax
+            denom = np.sqrt(v, out=s2)
+            denom /= bias_correction2_sqrt
+            denom += eps
+            np.multiply(m, step_size, out=s1)
+            s1 /= denom
+            a -= s1
+
+        vmax = state["max_exp_avg_sq"].array if group["amsgrad"] else None
+        split_rows(rows, a, g, state["exp_avg"].array, state["exp_avg_sq"].array, vmax,
+                   *self._buffers(p))
 
 
 def _step_scalars(step: np.ndarray, lr, beta1, beta2, dtype) -> tuple:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule._threads import split_rows
 from chainrule.optim.optimizer import Optimizer, _value
 from chainrule.tensor import Tensor
 
@@ -41,25 +42,34 @@ class SGD(Optimizer):
         dampening = _value(group["dampening"])
         a = p.array
         s1, s2 = self._buffers(p)
-        d = self._prepare_grad(g, a, group, lr, s1, s2)
+        b, first = None, False
         if momentum != 0:
             state = self.state[p]
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = Tensor._make(d.copy(), None, 0, False)
-                b = buf.array
-            else:
-                b = buf.array
-                b *= momentum
-                if dampening != 0:
-                    np.multiply(d, 1 - dampening, out=s2)
-                    b += s2
+                first = True
+                buf = state["momentum_buffer"] = Tensor._make(np.empty_like(a), None, 0, False)
+            b = buf.array
+        nesterov = group["nesterov"]
+
+        def rows(a, g, b, s1, s2):  # elementwise: the rows of a large p split between threads
+            d = self._prepare_grad(g, a, group, lr, s1, s2)
+            if b is not None:
+                if first:  # the buffer starts as the gradient
+                    np.copyto(b, d)
                 else:
-                    b += d
-            if group["nesterov"]:
-                np.multiply(b, momentum, out=s2)
-                d = np.add(d, s2, out=s1)
-            else:
-                d = b
-        np.multiply(d, lr, out=s2)
-        a -= s2
+                    b *= momentum
+                    if dampening != 0:
+                        np.multiply(d, 1 - dampening, out=s2)
+                        b += s2
+                    else:
+                        b += d
+                if nesterov:
+                    np.multiply(b, momentum, out=s2)
+                    d = np.add(d, s2, out=s1)
+                else:
+                    d = b
+            np.multiply(d, lr, out=s2)
+            a -= s2
+
+        split_rows(rows, a, g, b, s1, s2)
