@@ -152,13 +152,14 @@ def push_tangents(cls, ctx, args: tuple, outs: tuple) -> None:
     Called by Function.apply only while a dual level is active.
     """
     for level in _state.dual_levels:
-        tangents, found, missing = _tangents_at(args, level)
+        tangents, found = _tangents_at(args, level)
         if not found:
             continue
-        if missing and ctx._materialize and cls.materialize_tangents:
+        if cls.materialize_tangents and ctx._materialize:
             tangents = [_zeros_if_missing(a, t) for a, t in zip(args, tangents)]
         ctx.inputs, ctx.outputs = args, outs
-        active = _hide(level)  # (not a `with` block: a generator per op costs more)
+        active = _state.dual_levels  # hide the level (not a `with`: a generator per op costs)
+        _state.dual_levels = () if active == (level,) else tuple(k for k in active if k != level)
         try:
             result = cls.jvp(ctx, *tangents)
         finally:
@@ -169,24 +170,21 @@ def push_tangents(cls, ctx, args: tuple, outs: tuple) -> None:
         for nr, t in enumerate(result[:len(outs)]):
             out = outs[nr]
             if t is not None and out.array.dtype.kind == "f":
-                _set_tangent(out, level, _checked(cls, nr, out, t))
+                if type(t) is not Tensor or t.array.shape != out.array.shape or \
+                        t.array.dtype != out.array.dtype:
+                    t = _checked(cls, nr, out, t)
+                _set_tangent(out, level, t)
 
 
-def _tangents_at(args: tuple, level: int) -> tuple[list, bool, bool]:
-    """(each argument's tangent at `level` or None, whether some Tensor has one, whether some
-    Tensor has none): one pass."""
-    tangents, found, missing = [], False, False
+def _tangents_at(args: tuple, level: int) -> tuple[list, bool]:
+    """(each argument's tangent at `level` or None, whether some Tensor has one): one pass."""
+    tangents, found = [], False
     for a in args:
-        t = None
-        if isinstance(a, Tensor):
-            if a._tangents:
-                t = a._tangents.get(level)
-            if t is None:
-                missing = True
-            else:
-                found = True
+        t = a._tangents.get(level) if isinstance(a, Tensor) and a._tangents else None
+        if t is not None:
+            found = True
         tangents.append(t)
-    return tangents, found, missing
+    return tangents, found
 
 
 def _zeros_if_missing(a, t):
@@ -209,6 +207,7 @@ def _tangent_of(a, level: int):
 
 
 def _checked(cls, nr: int, out, t):
+    """The tangent t that cls.jvp returned for output nr: checked, in the output's dtype."""
     if not isinstance(t, Tensor) or t.array.shape != out.array.shape:
         got = list(t.array.shape) if isinstance(t, Tensor) else type(t).__name__
         raise RuntimeError(

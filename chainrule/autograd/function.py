@@ -253,9 +253,11 @@ class Function:
         else:
             raw = args  # a user Function's forward sees (and saves) the Tensors themselves
             result = _tensor_forward(cls, ctx, args, kwargs)
-        if not tracking and type(result) is np.ndarray and not (
-                cls.is_view or _state.dual_levels or observers.forward):
-            return Tensor._make(result, None, 0, False)  # nothing to record, share or report
+        if not tracking and type(result) is np.ndarray and not (cls.is_view or observers.forward):
+            out = Tensor._make(result, None, 0, False)  # nothing to record, share or report
+            if _state.dual_levels:
+                forward_ad.push_tangents(cls, ctx, args, (out,))
+            return out
         outs = _outputs(ctx, args, raw, result, tracking)
         if cls.is_view:
             _share_version(cls, args, outs)

@@ -167,6 +167,7 @@ class _Targets(NamedTuple):
     safe: np.ndarray  # class indices, ignored ones pointing at 0
     w: object  # d reduced / d loss_i: coef_i * scale, 0 if ignored (a float if all equal)
     args: tuple  # (t, weight, ignore_index, reduction), to call NllLoss again
+    empty_mean: bool = False  # 'mean' over no kept target: 0 / 0, nan for every tangent
 
 
 class NllLossGrad(Op):
@@ -201,15 +202,18 @@ class CrossEntropy(Op):
                (d lse / d x = softmax; 0 for an ignored target, also when 'mean' over no kept
                target is nan)
     jvp:       t_out = reduce_i(coef_i sum_c (softmax(x) - onehot(t)) tx)
-                     = nll_loss(tx - sum(softmax(x) * tx, classes), t, weight, ...)
+                     = sum(CrossEntropyGrad(1, x) * tx), over the classes only for 'none'
+               (the gradient with a seed of ones, dotted with the tangent)
     saved:     x; e, s, t, coef * scale (constants)
     edges:     logits of +-1e4 are exact (z <= 0, so exp never overflows); 'mean' with every
-               target ignored is nan, as PyTorch
+               target ignored is nan, and so is its tangent (the gradient is 0), as PyTorch
     The kernel works on a class-major copy (classes on axis 0): with few classes, NumPy's
     loops along the class axis of an (N, C) array are short and slow; along N they are long.
     There, target i's class is at flat position t_i * K + i (K targets), so one `take` picks
     z[t_i, i] and one assignment subtracts the one-hot in the gradient.
     """
+
+    materialize_tangents = False  # jvp: None for an input without a tangent
 
     @staticmethod
     def forward(ctx, x, t, weight, ignore_index, reduction):
@@ -234,7 +238,8 @@ class CrossEntropy(Op):
         ctx.save_for_backward(x)
         ctx.softmax = (e, s, flat)  # class-major, as the kernel; flat: the targets in e
         ctx.targets = _Targets(x.shape, axis, safe, _per_target(coef, keep, reduction, denom),
-                               (t, weight, ignore_index, reduction))
+                               (t, weight, ignore_index, reduction),
+                               reduction == "mean" and not denom)
         return _reduce(loss, reduction, denom)
 
     @staticmethod
@@ -244,9 +249,14 @@ class CrossEntropy(Op):
 
     @staticmethod
     def jvp(ctx, tx, *_):
-        x, axis = ctx.inputs[0], ctx.targets.axis
-        p_tx = sum_to(_mul(_softmax(x, axis, ctx.softmax), tx), _kept(x, axis))
-        return NllLoss.apply(_sub(tx, p_tx), *ctx.inputs[1:])
+        if tx is None:  # a tangent of the class weights only: they are constants here
+            return None
+        out = ctx.outputs[0].array
+        ones = Tensor._make(np.ones(out.shape, out.dtype), None, 0, False)
+        slope = _mul(CrossEntropyGrad.apply(ones, ctx.inputs[0], ctx.softmax, ctx.targets), tx)
+        if out.ndim:
+            return slope.sum(ctx.targets.axis)
+        return _scale(sum_to(slope, ()), np.nan) if ctx.targets.empty_mean else sum_to(slope, ())
 
 
 class CrossEntropyGrad(Op):
@@ -295,13 +305,6 @@ class CrossEntropyGrad(Op):
 def _from_class_major(a: np.ndarray) -> np.ndarray:
     """An array of the kernel's class-major layout back in the input's (classes on axis 1)."""
     return a if a.ndim == 1 else a.T if a.ndim == 2 else np.moveaxis(a, 0, 1)
-
-
-def _kept(x, axis: int) -> tuple:
-    """x's shape with the class axis summed to 1 (what sum_to makes a keepdim sum)."""
-    shape = list(x.array.shape)
-    shape[axis] = 1
-    return tuple(shape)
 
 
 def _softmax(x, axis: int, parts: tuple):
