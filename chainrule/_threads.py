@@ -1,4 +1,4 @@
-"""Both cores for the big NumPy kernels: a lazily made thread pool and `split_run`.
+"""Both cores for the big NumPy kernels: lazily started worker threads and `split_run`.
 
 NumPy's GEMMs run on all cores through OpenBLAS, but every other kernel (copies, ufuncs)
 runs on one. Those release the GIL, so two Python threads each running the same kernel on
@@ -6,22 +6,24 @@ half of the data run in parallel. Split on an axis that the kernel treats indepe
 batch, or a flat range of an elementwise pass), every chunk computes exactly what the whole
 call would for its elements: the results are bit-identical, whatever the thread count.
 
-A hand-off to a thread costs ~10-30 us, so work smaller than MIN_BYTES runs in the calling
-thread. The thread count is the CPUs this process may use, at most MAX_THREADS; set the
-environment variable CHAINRULE_NUM_THREADS (e.g. =1: no threads) before importing chainrule
-to choose it.
+A hand-off to a thread costs 10-80 us (waking an idle CPU), so work on fewer than MIN_BYTES
+runs in the calling thread. The thread count is the CPUs this process may use, at most
+MAX_THREADS; set the environment variable CHAINRULE_NUM_THREADS before importing chainrule
+to choose it (1: no threads, and OpenBLAS's settings are left alone).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from queue import SimpleQueue
 
 import numpy as np
 
 MAX_THREADS = 4
-MIN_BYTES = 256 << 10  # below this, a thread hand-off costs more than half the kernel saves
+MIN_BYTES = 4 << 20  # ~0.4 ms of memory-bound work on one core: the hand-off (10-80 us) pays
 
 
 def _thread_count() -> int:
@@ -37,9 +39,43 @@ def _thread_count() -> int:
 
 
 NUM_THREADS = _thread_count()
-_pool: list = []  # the executor, made on the first split
+OPENBLAS_TIMEOUT = 16  # OpenBLAS's idle workers spin for 2**16 cycles (~25 us), then sleep
+
+
+def _openblas_stop_spinning() -> bool:
+    """Make NumPy's OpenBLAS put its idle workers to sleep after OPENBLAS_TIMEOUT: by default
+    they busy-wait (no yield) for 2**28 cycles, ~0.1 s after every GEMM, on the core that a
+    kernel's second chunk needs, which made the split kernels of a training step slower than
+    one thread. OpenBLAS reads the timeout from its environment when it starts its threads:
+    set it, re-read it, and stop the threads (restarted at the next GEMM, as after a fork).
+    Not done when the user set OPENBLAS_THREAD_TIMEOUT, with one thread, or off Linux."""
+    if NUM_THREADS < 2 or "OPENBLAS_THREAD_TIMEOUT" in os.environ or \
+            not sys.platform.startswith("linux"):
+        return False
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.rsplit("/", 1)[-1]}
+        libs = [ctypes.CDLL(p) for p in sorted(paths)]
+    except OSError:
+        return False
+    done = False
+    for lib in libs:
+        if hasattr(lib, "openblas_read_env") and hasattr(lib, "blas_thread_shutdown_"):
+            os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(OPENBLAS_TIMEOUT)
+            try:
+                lib.openblas_read_env()
+            finally:
+                del os.environ["OPENBLAS_THREAD_TIMEOUT"]
+            lib.blas_thread_shutdown_()
+            done = True
+    return done
+
+
+OPENBLAS_TUNED = _openblas_stop_spinning()
+_tasks: SimpleQueue = SimpleQueue()  # (fn, lo, hi, done) for the workers
+_workers: list = []  # started on the first split that needs them
 if hasattr(os, "register_at_fork"):  # a forked child has none of its parent's threads
-    os.register_at_fork(after_in_child=_pool.clear)
+    os.register_at_fork(after_in_child=_workers.clear)
 
 
 class _Local(threading.local):
@@ -63,18 +99,16 @@ def split_run(fn, n: int, *arrays: np.ndarray, min_bytes: int | None = None) -> 
             or sum(a.nbytes for a in arrays) < limit):
         fn(0, n)
         return
-    if not _pool:
-        _pool.append(ThreadPoolExecutor(MAX_THREADS - 1, thread_name_prefix="chainrule"))
-    cuts = [n * i // k for i in range(k + 1)]
-    futures = [_pool[0].submit(_chunk, fn, cuts[i], cuts[i + 1]) for i in range(1, k)]
-    error = None
-    try:
-        _chunk(fn, cuts[0], cuts[1])
-    except BaseException as e:  # re-raised below, once the workers are done
-        error = e
-    for f in futures:
-        if f.exception() is not None and error is None:
-            error = f.exception()
+    while len(_workers) < k - 1:
+        _workers.append(threading.Thread(target=_work, name="chainrule-kernel", daemon=True))
+        _workers[-1].start()
+    cuts, done = [n * i // k for i in range(k + 1)], SimpleQueue()
+    for i in range(1, k):
+        _tasks.put((fn, cuts[i], cuts[i + 1], done))
+    error = _chunk(fn, cuts[0], cuts[1])
+    for _ in range(1, k):  # every chunk reports back, an exception or None
+        e = done.get()
+        error = error or e
     if error is not None:
         raise error
 
@@ -95,9 +129,20 @@ def split_rows(fn, *arrays, min_bytes: int | None = None) -> None:
     split_run(run, n, *given, min_bytes=min_bytes)
 
 
-def _chunk(fn, lo: int, hi: int) -> None:
+def _chunk(fn, lo: int, hi: int) -> BaseException | None:
+    """fn(lo, hi) as a chunk (a split inside runs inline); the exception it raised, if any."""
     _local.busy = True
     try:
         fn(lo, hi)
+    except BaseException as e:  # handed to split_run's caller, which raises it
+        return e
     finally:
         _local.busy = False
+    return None
+
+
+def _work() -> None:
+    """A worker thread: run chunks as they come, for ever (a daemon: exit does not wait)."""
+    while True:
+        fn, lo, hi, done = _tasks.get()
+        done.put(_chunk(fn, lo, hi))

@@ -24,7 +24,7 @@ def threads(monkeypatch):
 
     def spy(fn, lo, hi):
         ran.append((threading.current_thread().name, lo, hi))
-        chunk(fn, lo, hi)
+        return chunk(fn, lo, hi)
 
     monkeypatch.setattr(_threads, "_chunk", spy)
     monkeypatch.setattr(_threads, "MIN_BYTES", 0)
@@ -52,7 +52,7 @@ def test_chunks_cover_the_range_once(threads):
         assert all(a[1] == b[0] and a[0] < a[1] for a, b in zip(spans, spans[1:]))
         first = [name for lo, _, name in seen if lo == 0]
         assert first == [threading.current_thread().name]
-        assert all(name.startswith("chainrule") for lo, _, name in seen if lo > 0)
+        assert all(name == "chainrule-kernel" for lo, _, name in seen if lo > 0)
 
 
 def test_small_work_subclasses_and_nested_splits_run_inline(threads):
@@ -117,7 +117,7 @@ def _same_bits(run, threads, count=3):
     one = [np.array(r, copy=True) for r in run()]
     ran = threads(count)
     many = [np.array(r, copy=True) for r in run()]
-    assert any(name.startswith("chainrule") for name, *_ in ran), "nothing ran on a thread"
+    assert any(name == "chainrule-kernel" for name, *_ in ran), "nothing ran on a thread"
     for a, b in zip(one, many):
         assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
@@ -202,3 +202,29 @@ def test_optimizer_steps_same_bits(threads, make):
             opt.step()
         return [p.detach().numpy() for p in ps]
     _same_bits(run, threads)
+
+
+OPENBLAS_CODE = (
+    "import ctypes, os, numpy as np; from chainrule import _threads as t;"
+    "ps = {x.split()[-1] for x in open('/proc/self/maps') if 'openblas' in x.rsplit('/', 1)[-1]};"
+    "libs = [ctypes.CDLL(p) for p in ps];"
+    "timeouts = [b.openblas_thread_timeout() for b in libs if hasattr(b, 'openblas_read_env')];"
+    "a = np.arange(64.0).reshape(8, 8);"
+    "print(t.OPENBLAS_TUNED, timeouts, 'OPENBLAS_THREAD_TIMEOUT' in os.environ,"
+    " bool((a @ a == np.einsum('ij,jk->ik', a, a)).all()))")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or _threads.NUM_THREADS < 2,
+                    reason="OpenBLAS is tuned on Linux with more than one thread")
+def test_openblas_workers_sleep_soon_unless_the_user_chose():
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_THREAD_TIMEOUT", "CHAINRULE_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", OPENBLAS_CODE], env=env, capture_output=True,
+                         text=True)
+    if "[]" in out.stdout:
+        pytest.skip("NumPy does not use OpenBLAS here")
+    assert out.stdout.split() == ["True", f"[{_threads.OPENBLAS_TIMEOUT}]", "False", "True"]
+    for extra in ({"OPENBLAS_THREAD_TIMEOUT": "20"}, {"CHAINRULE_NUM_THREADS": "1"}):
+        out = subprocess.run([sys.executable, "-c", OPENBLAS_CODE], env=dict(env, **extra),
+                             capture_output=True, text=True)
+        assert out.stdout.split()[0] == "False", out.stderr
