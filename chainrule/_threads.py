@@ -23,7 +23,7 @@ from queue import SimpleQueue
 import numpy as np
 
 MAX_THREADS = 4
-MIN_BYTES = 4 << 20  # ~0.4 ms of memory-bound work on one core: the hand-off (10-80 us) pays
+MIN_BYTES = 2 << 20  # ~0.2-1 ms of work on one core: the hand-off (10-80 us) pays
 
 
 def _thread_count() -> int:

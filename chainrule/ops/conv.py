@@ -139,16 +139,17 @@ class Conv2d(Op):
         per_sample = _per_sample(geo, w.shape)
         cols = _im2col(x, geo, groups, per_sample)
         res = np.matmul(w.reshape(groups, o // groups, -1), cols)
-        if per_sample:  # (N, G, O/G, oh*ow) is NCHW already: the bias is added in place
-            src = out = res.reshape(n, o, geo.oh, geo.ow)
+        if per_sample:  # (N, G, O/G, oh*ow) is NCHW already
+            out = res.reshape(n, o, geo.oh, geo.ow)
+            if b is not None:
+                out += b.reshape(o, 1, 1)
         else:  # contiguous NCHW, as PyTorch (x.view works)
-            src = res.reshape(o, n, geo.oh, geo.ow).transpose(1, 0, 2, 3)
-            out = np.empty(src.shape, dtype=src.dtype)
-        if b is not None:
-            bias = b.reshape(o, 1, 1)
-            split_run(lambda lo, hi: np.add(src[lo:hi], bias, out=out[lo:hi]), n, out)
-        elif src is not out:
-            split_run(lambda lo, hi: np.copyto(out[lo:hi], src[lo:hi]), n, out)
+            res = res.reshape(o, n, geo.oh, geo.ow).transpose(1, 0, 2, 3)
+            out = np.empty(res.shape, dtype=res.dtype)
+            if b is not None:
+                np.add(res, b.reshape(o, 1, 1), out=out)
+            else:
+                np.copyto(out, res)
         ctx.save_for_backward(x, w)
         ctx.geo, ctx.groups = geo, groups
         ctx.cols = kept_for(ctx, 1, cols)  # reused by the weight's gradient
