@@ -337,8 +337,20 @@ def w2_jvp_compiled(lib, d, calls: int = 200) -> float:
     return slope.item()
 
 
+def w2_forward_compiled(lib, d, calls: int = 200) -> float:
+    """w2_forward through chainrule.compile (its tracing call included): the baseline that
+    w2_jvp_compiled is like-for-like with. PyTorch's row is its eager forward, for reference."""
+    loss, W1 = _w2_loss(lib, d), lib.tensor(d["W1"])
+    loss = lib.compile(loss) if lib.__name__ == "chainrule" else loss
+    for _ in range(calls):
+        value = loss(W1)
+    return value.item()
+
+
 RATIO_WORKLOADS = {
     "W2 jvp wrt W1 vs forward loss (200 calls)": (iris_mlp_jvp_data, w2_forward, w2_jvp, 1.5),
     "W2 jvp compiled vs forward loss (200 calls)": (iris_mlp_jvp_data, w2_forward,
                                                      w2_jvp_compiled, 1.5),
+    "W2 jvp compiled vs forward compiled (200 calls)": (iris_mlp_jvp_data, w2_forward_compiled,
+                                                         w2_jvp_compiled, 1.5),
 }

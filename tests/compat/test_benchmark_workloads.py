@@ -29,6 +29,17 @@ def test_workload_gives_pytorchs_result(key, rtol):
     assert math.isfinite(ours) and ours == pytest.approx(theirs, rel=rtol)
 
 
+@pytest.mark.parametrize("name", list(workloads.RATIO_WORKLOADS))
+def test_ratio_workloads_give_pytorchs_result(name):
+    """Each ratio row's baseline and variant compute what PyTorch's do (the loss, or the
+    jvp's directional derivative), compiled or not."""
+    make, base, variant, _ = workloads.RATIO_WORKLOADS[name]
+    data = make()
+    for work in (base, variant):
+        ours, theirs = (work(lib, data, calls=2) for lib in (chainrule, torch))
+        assert math.isfinite(ours) and ours == pytest.approx(theirs, rel=1e-5), work.__name__
+
+
 def test_cnn_without_dropout_gives_pytorchs_result():
     # dropout masks come from each library's own generator; at p=0 the runs are the same
     data = workloads.cnn_data(3, dropout=0.0)
