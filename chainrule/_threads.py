@@ -2,9 +2,9 @@
 
 NumPy's GEMMs run on all cores through OpenBLAS, but every other kernel (copies, ufuncs)
 runs on one. Those release the GIL, so two Python threads each running the same kernel on
-half of the data run in parallel. Split on an axis that the kernel treats independently (the
-batch, or a flat range of an elementwise pass), every chunk computes exactly what the whole
-call would for its elements: the results are bit-identical, whatever the thread count.
+half of the data run in parallel. Split on an axis that the kernel treats independently
+(samples, channels, the rows of an elementwise pass), every chunk computes exactly what the
+whole call would for its elements: the results are bit-identical, whatever the thread count.
 
 A hand-off to a thread costs 10-80 us (waking an idle CPU), so work on fewer than MIN_BYTES
 runs in the calling thread. The thread count is the CPUs this process may use, at most
