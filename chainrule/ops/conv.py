@@ -128,31 +128,29 @@ class Conv2d(Op):
                gw = ConvWeightGrad(x, g)       # the adjoint of w -> conv(x, w)
                gb = g.sum((0, 2, 3))
     jvp:       t_out = conv(tx, w) + tb + conv(x, tw)       # bilinear: one term per factor
-    saved:     x, w (and cols, reused by gw)
+    saved:     x, w (and cols, reused by gw; with no gw to compute, the columns are made a
+               block of samples at a time, COLS_BLOCK_BYTES each)
     edges:     geo.oh / geo.ow are taken as given (<= the natural size), so the adjoints of
                conv_transpose with output_padding line up.
     """
 
     @staticmethod
     def forward(ctx, x, w, b, geo, groups):
-        n, o = x.shape[0], w.shape[0]
-        per_sample = _per_sample(geo, w.shape)
-        cols = _im2col(x, geo, groups, per_sample)
-        res = np.matmul(w.reshape(groups, o // groups, -1), cols)
-        if per_sample:  # (N, G, O/G, oh*ow) is NCHW already
-            out = res.reshape(n, o, geo.oh, geo.ow)
-            if b is not None:
-                out += b.reshape(o, 1, 1)
-        else:  # contiguous NCHW, as PyTorch (x.view works)
-            res = res.reshape(o, n, geo.oh, geo.ow).transpose(1, 0, 2, 3)
-            out = np.empty(res.shape, dtype=res.dtype)
-            if b is not None:
-                np.add(res, b.reshape(o, 1, 1), out=out)
-            else:
-                np.copyto(out, res)
         ctx.save_for_backward(x, w)
         ctx.geo, ctx.groups = geo, groups
-        ctx.cols = kept_for(ctx, 1, cols)  # reused by the weight's gradient
+        per_sample = _per_sample(geo, w.shape)
+        out = np.empty((x.shape[0], w.shape[0], geo.oh, geo.ow), dtype=np.result_type(x, w))
+        if kept_for(ctx, 1, True):  # the weight's gradient reuses all the columns
+            ctx.cols = _im2col(x, geo, groups, per_sample)
+            _weights_times(ctx.cols, w, b, out, groups, per_sample)
+            return out
+        # Nothing keeps them: make the columns a block of samples at a time, so that a big
+        # batch (an evaluation of thousands of images) never holds them all at once.
+        step = max(1, COLS_BLOCK_BYTES // (x.itemsize * x.shape[1] * geo.kh * geo.kw * geo.oh
+                                           * geo.ow))
+        for lo in range(0, len(x), step):
+            cols = _im2col(x[lo:lo + step], geo, groups, per_sample)
+            _weights_times(cols, w, b, out[lo:lo + step], groups, per_sample)
         return out
 
     @staticmethod
@@ -174,6 +172,27 @@ class Conv2d(Op):
     def jvp(ctx, tx, tw, tb, *_):
         (x, w), geo, groups = ctx.inputs[:2], ctx.geo, ctx.groups
         return Conv2d.apply(tx, w, tb, geo, groups) + Conv2d.apply(x, tw, None, geo, groups)
+
+
+COLS_BLOCK_BYTES = 32 << 20  # a forward that keeps no columns makes this much at a time
+
+
+def _weights_times(cols: np.ndarray, w: np.ndarray, b, out: np.ndarray, groups: int,
+                   per_sample: bool) -> None:
+    """out (N, O, oh, ow), contiguous NCHW as PyTorch's (x.view works) = the weights times
+    the columns of those N samples, plus the bias."""
+    n, o = out.shape[:2]
+    wg = w.reshape(groups, o // groups, -1)
+    if per_sample:  # (N, G, O/G, oh*ow) is NCHW already
+        np.matmul(wg, cols, out=out.reshape(n, groups, o // groups, -1))
+        if b is not None:
+            out += b.reshape(o, 1, 1)
+        return
+    res = np.matmul(wg, cols).reshape(o, n, *out.shape[2:]).transpose(1, 0, 2, 3)
+    if b is not None:
+        np.add(res, b.reshape(o, 1, 1), out=out)
+    else:
+        np.copyto(out, res)
 
 
 class ConvInputGrad(Op):
