@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from chainrule import _threads as kernel_threads
 from chainrule import dtypes
 from chainrule._args import check_device, shape_args, to_array
 from chainrule.autograd import grad_mode
@@ -255,10 +256,12 @@ def _set_threads(kind: str, op: str, n) -> None:
 
 
 def set_num_threads(n: int) -> None:
-    """Record n for get_num_threads(). chainrule computes with NumPy, whose BLAS fixes its
-    thread count when it loads: set OMP_NUM_THREADS (or OPENBLAS_NUM_THREADS) before starting
-    Python to change it."""
+    """The threads chainrule's own big kernels split over (im2col, pooling, the optimizers'
+    updates: chainrule._threads, at most its MAX_THREADS); get_num_threads() returns n.
+    NumPy's BLAS fixes its own thread count when it loads: set OMP_NUM_THREADS (or
+    OPENBLAS_NUM_THREADS) before starting Python to change that one."""
     _set_threads("intra", "set_num_threads", n)
+    kernel_threads.NUM_THREADS = min(n, kernel_threads.MAX_THREADS)
 
 
 def get_num_threads() -> int:

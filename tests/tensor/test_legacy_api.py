@@ -327,14 +327,21 @@ def test_version_is_chainrules_own_and_compares_as_torchs():
 
 
 def test_num_threads_are_recorded_and_bad_counts_refused_as_torch():
-    before = chainrule.get_num_threads()
+    """set_num_threads also sets how many threads chainrule's own kernels split over."""
+    from chainrule import _threads
+
+    before, kernel = chainrule.get_num_threads(), _threads.NUM_THREADS
     try:
         chainrule.set_num_threads(3)
         assert chainrule.get_num_threads() == 3
+        assert _threads.NUM_THREADS == min(3, _threads.MAX_THREADS)
+        chainrule.set_num_threads(1)
+        assert _threads.NUM_THREADS == 1
         chainrule.set_num_interop_threads(2)
         assert chainrule.get_num_interop_threads() == 2
     finally:
         chainrule.set_num_threads(before)
+        _threads.NUM_THREADS = kernel
     for bad in (0, -1, 2.5):
         with pytest.raises(RuntimeError, match="set_num_threads expects"):
             chainrule.set_num_threads(bad)
