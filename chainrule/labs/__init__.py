@@ -93,7 +93,7 @@ LABS: dict[str, LabInfo] = {info.name: info for info in [
             70.0, 1.5, "MNIST"),
     LabInfo("mnist-cnn", "mnist_cnn",
             "the seed's CNN, BatchNorm, Dropout, Adam + weight decay (seed 003 q12); 5 epochs",
-            275.0, 3.5, "MNIST"),
+            195.0, 3.5, "MNIST"),
     LabInfo("forward-vs-reverse", "forward_vs_reverse",
             "Jacobians by n jvps vs m vjps (the crossover), Hessian-vector products three ways, "
             "Newton vs GD on Iris", 8.0, 2.0, "Iris (bundled)"),
