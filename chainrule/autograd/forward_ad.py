@@ -152,10 +152,10 @@ def push_tangents(cls, ctx, args: tuple, outs: tuple) -> None:
     Called by Function.apply only while a dual level is active.
     """
     for level in _state.dual_levels:
-        tangents, found = _tangents_at(args, level)
+        tangents, found, missing = _tangents_at(args, level)
         if not found:
             continue
-        if cls.materialize_tangents and ctx._materialize:
+        if missing and cls.materialize_tangents and ctx._materialize:
             tangents = [_zeros_if_missing(a, t) for a, t in zip(args, tangents)]
         ctx.inputs, ctx.outputs = args, outs
         active = _state.dual_levels  # hide the level (not a `with`: a generator per op costs)
@@ -176,15 +176,21 @@ def push_tangents(cls, ctx, args: tuple, outs: tuple) -> None:
                 _set_tangent(out, level, t)
 
 
-def _tangents_at(args: tuple, level: int) -> tuple[list, bool]:
-    """(each argument's tangent at `level` or None, whether some Tensor has one): one pass."""
-    tangents, found = [], False
+def _tangents_at(args: tuple, level: int) -> tuple[list, bool, bool]:
+    """(each argument's tangent at `level` or None, whether some Tensor has one, whether some
+    Tensor has none): one pass."""
+    tangents, found, missing = [], False, False
     for a in args:
-        t = a._tangents.get(level) if isinstance(a, Tensor) and a._tangents else None
-        if t is not None:
-            found = True
+        t = None
+        if isinstance(a, Tensor):
+            if a._tangents:
+                t = a._tangents.get(level)
+            if t is None:
+                missing = True
+            else:
+                found = True
         tangents.append(t)
-    return tangents, found
+    return tangents, found, missing
 
 
 def _zeros_if_missing(a, t):
