@@ -90,7 +90,7 @@ LABS: dict[str, LabInfo] = {info.name: info for info in [
             0.4, 0.3, "none"),
     LabInfo("mnist-mlp", "mnist_mlp",
             "MLPs on MNIST, ReLU vs sigmoid, SGD with momentum (seed 003 q9-11)",
-            70.0, 1.5, "MNIST"),
+            40.0, 1.5, "MNIST"),
     LabInfo("mnist-cnn", "mnist_cnn",
             "the seed's CNN, BatchNorm, Dropout, Adam + weight decay (seed 003 q12); 5 epochs",
             195.0, 3.5, "MNIST"),
