@@ -40,25 +40,28 @@ def test_conv_layouts_on_the_cnn_shapes_match_torch(c, o, hw):
         np.testing.assert_allclose(a, t, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("c, o, hw", [(1, 8, 12), (6, 8, 5)], ids=["per-sample", "channel-major"])
+@pytest.mark.parametrize("c, o, hw, kw", [(1, 8, 12, {}), (6, 8, 5, {}),
+                                           (4, 6, 9, {"groups": 2, "stride": 2})],
+                         ids=["per-sample", "channel-major", "groups-stride"])
 @pytest.mark.parametrize("requires_grad", [False, True], ids=["x only", "x and w"])
-def test_conv_without_a_weight_gradient_makes_its_columns_in_blocks(monkeypatch, c, o, hw,
+def test_conv_without_a_weight_gradient_makes_its_columns_in_blocks(monkeypatch, c, o, hw, kw,
                                                                     requires_grad):
     """With no weight gradient to compute, the forward makes the columns a block of samples
     at a time (here blocks of 2 of 7 samples, the last one short); every output and the input
     gradient still match PyTorch's, and the whole-batch columns are never made."""
-    per_sample_bytes = 8 * c * 9 * hw * hw
-    monkeypatch.setattr(ops, "COLS_BLOCK_BYTES", 2 * per_sample_bytes)
+    oh = (hw - 1) // kw.get("stride", 1) + 1
+    monkeypatch.setattr(ops, "COLS_BLOCK_BYTES", 2 * 8 * c * 9 * oh * oh)  # 2 samples' columns
     made = []
     im2col = ops._im2col
     monkeypatch.setattr(ops, "_im2col", lambda x, *a: made.append(len(x)) or im2col(x, *a))
     rng = np.random.default_rng(5)
-    x, w, b = (rng.standard_normal(s) for s in ((7, c, hw, hw), (o, c, 3, 3), (o,)))
+    g = kw.get("groups", 1)
+    x, w, b = (rng.standard_normal(s) for s in ((7, c, hw, hw), (o, c // g, 3, 3), (o,)))
     tx, tw = cr.tensor(x, requires_grad=True), cr.tensor(w, requires_grad=requires_grad)
-    out = F.conv2d(tx, tw, cr.tensor(b), padding=1)
+    out = F.conv2d(tx, tw, cr.tensor(b), padding=1, **kw)
     assert made == ([7] if requires_grad else [2, 2, 2, 1])
     rx, rw = torch.tensor(x, requires_grad=True), torch.tensor(w)
-    ref = TF.conv2d(rx, rw, torch.tensor(b), padding=1)
+    ref = TF.conv2d(rx, rw, torch.tensor(b), padding=1, **kw)
     np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10,
                                atol=1e-10)
     out.sum().backward()
