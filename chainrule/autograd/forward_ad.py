@@ -158,8 +158,7 @@ def push_tangents(cls, ctx, args: tuple, outs: tuple) -> None:
         if missing and cls.materialize_tangents and ctx._materialize:
             tangents = [_zeros_if_missing(a, t) for a, t in zip(args, tangents)]
         ctx.inputs, ctx.outputs = args, outs
-        active = _state.dual_levels  # hide the level (not a `with`: a generator per op costs)
-        _state.dual_levels = () if active == (level,) else tuple(k for k in active if k != level)
+        active = _hide(level)  # (not a `with` block: a generator per op costs more)
         try:
             result = cls.jvp(ctx, *tangents)
         finally:
@@ -209,7 +208,7 @@ def _tangent_of(a, level: int):
     """An input's tangent at `level`: its own, zeros for a Tensor without one, else None."""
     if not isinstance(a, Tensor):
         return None
-    return _zeros_if_missing(a, a._tangents.get(level) if a._tangents else None)
+    return _zeros_if_missing(a, tangent_at(a, level))
 
 
 def _checked(cls, nr: int, out, t):

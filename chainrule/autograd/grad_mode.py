@@ -15,8 +15,8 @@ import threading
 
 class _State(threading.local):
     enabled = True
-    # forward mode: the active dual levels (forward_ad.dual_level). The rule helpers (sum_to,
-    # _mul, _mm, ...) run their op when `enabled or dual_levels`, else compute in NumPy.
+    # forward mode: the active dual levels (forward_ad.dual_level); with `enabled`, what
+    # views.recorded reads to decide whether an operation must run as an op
     dual_levels = ()
 
 

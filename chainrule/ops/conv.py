@@ -343,10 +343,7 @@ def _pool_cols(xp: np.ndarray, geo: Geometry) -> np.ndarray:
     """(kh*kw, N, C, oh, ow): the taps of every window, tap-major and contiguous, so that the
     reductions over taps run on whole contiguous planes (one strided copy of the input)."""
     n, c = xp.shape[:2]
-    s0, s1, s2, s3 = xp.strides
-    win = as_strided(xp, (geo.kh, geo.kw, n, c, geo.oh, geo.ow),
-                     (s2 * geo.dh, s3 * geo.dw, s0, s1, s2 * geo.sh, s3 * geo.sw),
-                     writeable=False)
+    win = _windows(xp, geo).transpose(2, 3, 0, 1, 4, 5)
     return win.reshape(geo.kh * geo.kw, n, c, geo.oh, geo.ow)
 
 

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Op
 from chainrule.autograd.views import recorded
 from chainrule.ops.elementwise import _total, save_for_each_other
 from chainrule.ops.reduction import Sum, _kept_shape
 from chainrule.ops.shape import Permute, sum_to
-
-_state = grad_mode._state
 
 
 class MatMul(Op):
@@ -30,6 +27,8 @@ class MatMul(Op):
     jvp:       t_out = ta @ b + a @ tb                # the product rule
     saved:     b if a needs a gradient, a if b does
     """
+
+    materialize_tangents = False  # jvp: None for an input without a tangent
 
     @staticmethod
     def grad_fn_name(node) -> str:  # PyTorch: mm for two matrices, a folded bmm otherwise
@@ -48,8 +47,6 @@ class MatMul(Op):
         ga = sum_to(_mm(g, b, transpose_b=True), sa) if need_a else None
         gb = sum_to(_mm(a, g, transpose_a=True), sb) if need_b else None
         return ga, gb
-
-    materialize_tangents = False  # jvp: None for an input without a tangent
 
     @staticmethod
     def jvp(ctx, ta, tb):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Op
 from chainrule.autograd.views import recorded
 
@@ -274,5 +273,4 @@ class Cat(Op):
             for x, t in zip(ctx.inputs[1:], txs)))
 
 
-_state = grad_mode._state
 from chainrule.tensor import Tensor  # noqa: E402 - tensor.py imports this module
