@@ -83,7 +83,7 @@ def _per_sample(geo: Geometry, w_shape: tuple) -> bool:
     position, its taps in (i, j, c) order, one matmul per group): for small outputs the
     per-sample matmuls are too small to run at speed. Rows of positions copy runs of kw*C
     contiguous NHWC elements into the columns, and OpenBLAS runs these products 5-20% faster
-    than on the transposed, channel-major layout."""
+    than the same products on the columns transposed."""
     return w_shape[1] * geo.kh * geo.kw <= geo.oh * geo.ow
 
 

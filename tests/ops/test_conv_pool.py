@@ -1,5 +1,5 @@
 """The convolution and pooling kernels' own choices, which the op table's small rows reach
-only by chance: both matmul layouts of convolution (per sample and channel-major) on the
+only by chance: both matmul layouts of convolution (per sample and position-major) on the
 MNIST CNN's shapes, windows that tile the input or leave rows over, NaN windows and
 non-finite gradients in max pooling. Values and gradients are compared with PyTorch."""
 
@@ -30,7 +30,7 @@ def _conv_both(x, w, b, **kw):
 
 @pytest.mark.parametrize("c, o, hw", [(1, 32, 28), (64, 128, 7)])
 def test_conv_layouts_on_the_cnn_shapes_match_torch(c, o, hw):
-    """The first layer of the MNIST CNN runs per sample, the third channel-major."""
+    """The first layer of the MNIST CNN runs per sample, the third position-major."""
     geo = ops.Geometry(3, 3, 1, 1, 1, 1, 1, 1, 1, 1, hw, hw)
     assert ops._per_sample(geo, (o, c, 3, 3)) == (c == 1)
     rng = np.random.default_rng(0)
@@ -42,7 +42,7 @@ def test_conv_layouts_on_the_cnn_shapes_match_torch(c, o, hw):
 
 @pytest.mark.parametrize("c, o, hw, kw", [(1, 8, 12, {}), (6, 8, 5, {}),
                                            (4, 6, 9, {"groups": 2, "stride": 2})],
-                         ids=["per-sample", "channel-major", "groups-stride"])
+                         ids=["per-sample", "position-major", "groups-stride"])
 @pytest.mark.parametrize("requires_grad", [False, True], ids=["x only", "x and w"])
 def test_conv_without_a_weight_gradient_makes_its_columns_in_blocks(monkeypatch, c, o, hw, kw,
                                                                     requires_grad):
