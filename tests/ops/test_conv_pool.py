@@ -40,6 +40,40 @@ def test_conv_layouts_on_the_cnn_shapes_match_torch(c, o, hw):
         np.testing.assert_allclose(a, t, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("kw", [{"padding": "same", "dilation": (1, 2), "groups": 2},
+                                {"padding": (2, 1), "stride": (2, 3), "groups": 3}],
+                         ids=["same-even-kernel-groups", "stride-groups"])
+def test_conv_position_major_with_groups_uneven_padding_and_strides(kw):
+    """Position-major columns with several groups (their rows side by side in one array), an
+    even kernel's uneven 'same' padding, and unequal strides: output and all three gradients."""
+    rng = np.random.default_rng(6)
+    x, w, b = (rng.standard_normal(s) for s in ((3, 6, 3, 4), (6, 6 // kw["groups"], 4, 2),
+                                                 (6,)))
+    res = _conv_both(x, w, b, **kw)
+    oh, ow = res[0][0].shape[2:]  # the layout is the one this test is for
+    assert not ops._per_sample(ops.Geometry(4, 2, 1, 1, 1, 1, 0, 0, 0, 0, oh, ow), w.shape)
+    for a, t in zip(*res):
+        np.testing.assert_allclose(a, t, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv_transpose_position_major_with_output_padding(groups):
+    """conv_transpose2d's forward is ConvInputGrad: per tap products added back in NHWC, here
+    with output_padding (the rows and columns no tap reaches stay 0) and groups."""
+    rng = np.random.default_rng(7)
+    x, w, b = (rng.standard_normal(s) for s in ((2, 4, 2, 3), (4, 6 // groups, 3, 3), (6,)))
+    r = rng.standard_normal((2, 6, 6, 9))
+    assert not ops._per_sample(ops.Geometry(3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, 3), w.shape)
+    res = []
+    for lib, fn in ((cr, F.conv_transpose2d), (torch, TF.conv_transpose2d)):
+        tx, tw, tb = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+        out = fn(tx, tw, tb, stride=(3, 3), padding=1, output_padding=2, groups=groups)
+        (out * lib.tensor(r)).sum().backward()
+        res.append([t.detach().numpy().copy() for t in (out, tx.grad, tw.grad, tb.grad)])
+    for a, t in zip(*res):
+        np.testing.assert_allclose(a, t, rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.parametrize("c, o, hw, kw", [(1, 8, 12, {}), (6, 8, 5, {}),
                                            (4, 6, 9, {"groups": 2, "stride": 2})],
                          ids=["per-sample", "position-major", "groups-stride"])
