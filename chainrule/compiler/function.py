@@ -226,15 +226,11 @@ def _hypers(fn, trace: Trace, header: list, consts: dict) -> dict:
 
 
 def _guard(fn, expr: str, consts: dict):
-    func = fn.__func__ if isinstance(fn, types.MethodType) else fn
     order: dict[str, str] = {}  # o<id> -> o<k>, so that the same guard has the same text
     expr = re.sub(r"\bo\d+\b", lambda m: order.setdefault(m.group(), f"o{len(order)}"), expr)
     consts = {order[k]: v for k, v in consts.items() if k in order}
     scope = {"np": np, "_Tensor": Tensor, "_state": grad_mode._state, "_observers": observers,
-             "_ENABLED": grad_mode._state.enabled, **consts,
-             "G": getattr(func, "__globals__", {}),
-             "C": getattr(func, "__closure__", None) or (),
-             "S": getattr(fn, "__self__", None)}
+             "_ENABLED": grad_mode._state.enabled, **consts, **_roots(fn)}
     exec(_compiled(f"def guard(A, KW):\n    return {expr}\n", "<chainrule.compile guard>"),
          scope)  # noqa: S102
     return scope["guard"]

@@ -124,7 +124,7 @@ def _same_bits(run, threads, count=3):
 
 CONVS = [  # (N, C, O, H, W, kwargs): the CNN's three layers and odd geometries
     (32, 1, 32, 28, 28, {"padding": 1}),
-    (32, 32, 64, 14, 14, {"padding": 1}),
+    (32, 32, 64, 14, 14, {"padding": 1}),         # position-major layout
     (32, 64, 128, 7, 7, {"padding": 1}),          # position-major layout
     (5, 4, 6, 11, 9, {"stride": 2, "padding": (2, 1), "dilation": 2, "groups": 2}),
     (7, 3, 5, 6, 6, {"stride": (1, 2)}),
